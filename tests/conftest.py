@@ -1,0 +1,28 @@
+"""Shared fixtures. The aioresponses shim below is needed while aioresponses 0.7.9 is broken on
+aiohttp >= 3.14 (missing ``stream_writer``; bodies over 64 KiB trip flow control)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+from unittest.mock import Mock
+
+import aioresponses.core as _arc
+from aiohttp import ClientResponse, StreamReader
+from aiohttp.client_proto import ResponseHandler
+
+if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
+
+    class _CompatResponse(ClientResponse):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("stream_writer", Mock(output_size=0))
+            super().__init__(*args, **kwargs)
+
+    _arc.ClientResponse = _CompatResponse  # type: ignore[misc]
+
+    def _reader(loop: Any = None) -> StreamReader:
+        # The whole body is fed at once; a high limit keeps StreamReader from pausing a
+        # protocol that aioresponses never connected.
+        return StreamReader(ResponseHandler(loop=loop), limit=2**30, loop=loop)
+
+    _arc.stream_reader_factory = _reader
