@@ -1,0 +1,328 @@
+"""``VideoClient``: configuration, lifecycle, and the resources hanging off it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import platform
+import random
+import re
+import sys
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
+
+import aiohttp
+import attrs
+
+from ._constants import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_MAX_RATE_LIMIT_RETRIES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_REGION_WITH_EDGE,
+    DEFAULT_TOTAL_TIMEOUT,
+)
+from ._ratelimit import RateLimiter
+from ._request import Limits, Requester, RequestOptions, Timeout
+from ._retry import RetryPolicy, check_max_retries
+from ._transport import Transport
+from ._version import __version__
+from .errors import ConfigurationError
+
+_SID = re.compile(r"^(SK|AC)[0-9a-fA-F]{32}$")
+_ENV_HELP = (
+    "No Twilio credentials found. Pass api_key_sid= and api_key_secret= (or account_sid= and "
+    "auth_token=), or set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET (or TWILIO_ACCOUNT_SID "
+    "and TWILIO_AUTH_TOKEN) in the environment."
+)
+
+
+@attrs.frozen
+class Credentials:
+    """A username (API key SID ``SK...`` or Account SID ``AC...``) and its secret."""
+
+    username: str
+    secret: str = attrs.field(repr=False)
+
+    @property
+    def authorization(self) -> str:
+        # Built by hand: aiohttp.BasicAuth and auth= are deprecated since aiohttp 3.14, and a
+        # session-level auth= follows cross-origin redirects when no base_url is set.
+        token = base64.b64encode(f"{self.username}:{self.secret}".encode()).decode("ascii")
+        return f"Basic {token}"
+
+
+def resolve_credentials(
+    api_key_sid: str | None,
+    api_key_secret: str | None,
+    account_sid: str | None,
+    auth_token: str | None,
+    environ: Mapping[str, str],
+) -> Credentials:
+    """Arguments first, then the environment; API keys before Account SID + Auth Token."""
+    candidates = [
+        ("api_key_sid", "api_key_secret", api_key_sid, api_key_secret),
+        ("account_sid", "auth_token", account_sid, auth_token),
+    ]
+    if not any(user or secret for _, _, user, secret in candidates):
+        candidates = [
+            (
+                "TWILIO_API_KEY_SID",
+                "TWILIO_API_KEY_SECRET",
+                environ.get("TWILIO_API_KEY_SID"),
+                environ.get("TWILIO_API_KEY_SECRET"),
+            ),
+            (
+                "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN",
+                environ.get("TWILIO_ACCOUNT_SID"),
+                environ.get("TWILIO_AUTH_TOKEN"),
+            ),
+        ]
+    for user_name, secret_name, user, secret in candidates:
+        if not user and not secret:
+            continue
+        if not user or not secret:
+            missing = user_name if not user else secret_name
+            raise ConfigurationError(f"{missing} is missing (it goes with {user_name})")
+        if not _SID.fullmatch(user):
+            raise ConfigurationError(
+                f"{user_name} must be an API key SID ('SK' + 32 hex digits) or an Account SID "
+                f"('AC' + 32 hex digits); got a value starting {user[:2]!r}"
+            )
+        return Credentials(user, secret)
+    raise ConfigurationError(_ENV_HELP)
+
+
+def resolve_base_url(base_url: str | None, edge: str | None, region: str | None) -> str:
+    """Validate ``base_url`` and apply Twilio's ``{product}.{edge}.{region}.twilio.com`` rewrite.
+
+    The rewrite only touches ``*.twilio.com`` hosts, so a local emulator or proxy URL is used
+    as given.
+    """
+    url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an absolute http(s) URL, got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
+    host = parts.hostname
+    if (edge or region) and host.endswith(".twilio.com"):
+        pieces = host.split(".")
+        product = pieces[0]
+        cur_edge = pieces[1] if len(pieces) == 5 else None
+        cur_region = pieces[2] if len(pieces) == 5 else (pieces[1] if len(pieces) == 4 else None)
+        new_edge = edge or cur_edge
+        new_region = region or cur_region or (DEFAULT_REGION_WITH_EDGE if new_edge else None)
+        host = ".".join(p for p in (product, new_edge, new_region, "twilio", "com") if p)
+        port = f":{parts.port}" if parts.port else ""
+        url = f"{parts.scheme}://{host}{port}{parts.path}"
+    return url
+
+
+def user_agent(extension: str | None) -> str:
+    py = ".".join(map(str, sys.version_info[:3]))
+    agent = (
+        f"twvideo_async/{__version__} (Python/{py}; aiohttp/{aiohttp.__version__}; "
+        f"{platform.system()} {platform.machine()})"
+    )
+    return f"{agent} {extension}" if extension else agent
+
+
+class VideoClient:
+    """Async client for the Twilio Programmable Video REST API.
+
+    Build it anywhere (no event loop needed); the connection pool opens on first use, on the
+    running loop. Use ``async with VideoClient(...) as client:`` or ``await client.aclose()``.
+
+    Credentials come from the arguments or the environment (``TWILIO_API_KEY_SID`` /
+    ``TWILIO_API_KEY_SECRET``, or ``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN``).
+    ``timeout`` is the budget for a whole call including retries (a number of seconds, or a
+    :class:`Timeout`). ``max_retries`` retries errors that are safe to repeat; 429s are retried
+    separately up to ``max_rate_limit_retries`` and slow the whole client down.
+    ``read_rate``/``write_rate`` (requests per second, e.g. Twilio's default 80/20) and
+    ``max_concurrency`` limit the client before Twilio has to; ``rate_limiter`` plugs in any
+    object with ``async def acquire()``. A ``session`` you pass is used for API calls and never
+    closed by the client; media downloads always use a separate, credential-free session.
+    """
+
+    def __init__(
+        self,
+        api_key_sid: str | None = None,
+        api_key_secret: str | None = None,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        base_url: str | None = None,
+        edge: str | None = None,
+        region: str | None = None,
+        timeout: Timeout | float = DEFAULT_TOTAL_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_rate_limit_retries: int = DEFAULT_MAX_RATE_LIMIT_RETRIES,
+        max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
+        retry_policy: RetryPolicy | None = None,
+        max_concurrency: int | None = None,
+        read_rate: float | None = None,
+        write_rate: float | None = None,
+        rate_limiter: RateLimiter | None = None,
+        user_agent_extension: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self._credentials = resolve_credentials(
+            api_key_sid, api_key_secret, account_sid, auth_token, env
+        )
+        self.account_sid = account_sid or env.get("TWILIO_ACCOUNT_SID")
+        self.base_url = resolve_base_url(
+            base_url, edge or env.get("TWILIO_EDGE"), region or env.get("TWILIO_REGION")
+        )
+        if retry_policy is None:
+            retry_policy = RetryPolicy(
+                max_retries=check_max_retries(max_retries),
+                max_rate_limit_retries=max_rate_limit_retries,
+                max_retry_after=max_retry_after,
+            )
+        if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
+            raise TypeError("rate_limiter must have an `async def acquire(self)` method")
+        headers = {
+            "Authorization": self._credentials.authorization,
+            "User-Agent": user_agent(user_agent_extension),
+            "Accept": "application/json",
+        }
+        self._transport = Transport(
+            session=session, connection_limit=connection_limit, trust_env=trust_env
+        )
+        self._owns_transport = True
+        self._requester = Requester(
+            transport=self._transport,
+            limits=Limits(
+                max_concurrency=max_concurrency,
+                read_rate=read_rate,
+                write_rate=write_rate,
+                rate_limiter=rate_limiter,
+                clock=clock,
+                sleep=sleep,
+            ),
+            origin=self.base_url,
+            headers=headers,
+            timeout=Timeout.coerce(timeout),
+            policy=retry_policy,
+            proxy=proxy,
+            clock=clock,
+            sleep=sleep,
+            rng=rng,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> VideoClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool. Idempotent; a later call reopens it on the running loop.
+
+        Copies made with :meth:`with_options` share the pool of the client they came from;
+        only that original client closes it.
+        """
+        if self._owns_transport:
+            await self._transport.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return not self._transport.owns_open_sessions
+
+    def __del__(self) -> None:
+        transport = getattr(self, "_transport", None)
+        if getattr(self, "_owns_transport", False) and transport and transport.owns_open_sessions:
+            warnings.warn(
+                "Unclosed VideoClient: use `async with VideoClient(...)` "
+                "or `await client.aclose()`",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        retry_policy: RetryPolicy | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> VideoClient:
+        """A copy with other defaults that shares this client's connection pool and limits."""
+        clone = object.__new__(type(self))
+        # Cached resources hold a reference to their client: the copy builds its own.
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if k not in _RESOURCE_NAMES})
+        clone._owns_transport = False
+        base = self._requester
+        policy = retry_policy or base.policy
+        if max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=check_max_retries(max_retries))
+        headers = dict(base.headers)
+        if extra_headers:
+            headers.update(extra_headers)
+        clone._requester = Requester(
+            transport=base.transport,
+            limits=base.limits,
+            origin=base.origin,
+            headers=headers,
+            timeout=base.timeout if timeout is None else Timeout.coerce(timeout),
+            policy=policy,
+            proxy=base.proxy,
+            clock=base.clock,
+            sleep=base.sleep,
+            rng=base.rng,
+        )
+        return clone
+
+    def __repr__(self) -> str:
+        return (
+            f"VideoClient(base_url={self.base_url!r}, "
+            f"username={self._credentials.username!r}, "
+            f"max_retries={self._requester.policy.max_retries})"
+        )
+
+
+_RESOURCE_NAMES = frozenset(
+    {
+        "rooms",
+        "recordings",
+        "compositions",
+        "composition_hooks",
+        "composition_settings",
+        "recording_settings",
+    }
+)
+
+
+def make_options(
+    timeout: Timeout | float | None,
+    max_retries: int | None,
+    extra_headers: Mapping[str, str] | None,
+) -> RequestOptions:
+    """Per-call options from the keyword arguments every resource method takes."""
+    if timeout is None and max_retries is None and not extra_headers:
+        return _NO_OPTIONS
+    return RequestOptions(
+        timeout=None if timeout is None else Timeout.coerce(timeout),
+        max_retries=None if max_retries is None else check_max_retries(max_retries),
+        extra_headers=extra_headers,
+    )
+
+
+_NO_OPTIONS = RequestOptions()

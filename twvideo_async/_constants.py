@@ -1,0 +1,38 @@
+"""Every default in one place."""
+
+from __future__ import annotations
+
+DEFAULT_BASE_URL = "https://video.twilio.com"
+DEFAULT_REGION_WITH_EDGE = "us1"
+
+# Retries: openai-python and stripe-python both default to two retries (three attempts).
+DEFAULT_MAX_RETRIES = 2
+# A 429 was never processed by Twilio (error 20429), so it gets its own, larger budget; the
+# per-call deadline still bounds the total time spent.
+DEFAULT_MAX_RATE_LIMIT_RETRIES = 8
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+# A Retry-After above this is not waited for: the error is raised with ``retry_after`` set.
+DEFAULT_MAX_RETRY_AFTER = 60.0
+
+# Timeouts (seconds). ``total`` bounds a whole call including retries and sleeps.
+DEFAULT_TOTAL_TIMEOUT = 60.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 30.0
+# Media bodies can take far longer than any total budget: only the gap between reads is bounded.
+DEFAULT_MEDIA_READ_TIMEOUT = 60.0
+
+# Connection pool.
+DEFAULT_CONNECTION_LIMIT = 100
+DEFAULT_KEEPALIVE_TIMEOUT = 30.0
+DEFAULT_DNS_TTL = 300
+
+# Twilio's default per-account REST quotas for Video (programmable-video-limits).
+TWILIO_DEFAULT_READ_RATE = 80.0
+TWILIO_DEFAULT_WRITE_RATE = 20.0
+
+# PageSize caps per endpoint.
+DEFAULT_MAX_PAGE_SIZE = 1000
+MEDIA_LIST_MAX_PAGE_SIZE = 100
+
+REQUEST_ID_HEADER = "Twilio-Request-Id"

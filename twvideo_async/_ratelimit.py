@@ -1,0 +1,175 @@
+"""Client-side rate limiting: a pluggable limiter protocol, token buckets, and the adaptive
+throttle that makes a whole client slow down after a 429.
+
+Twilio signals its per-account concurrency limit with HTTP 429 / error 20429 and documents
+default quotas of 80 reads/s and 20 writes/s for Video. One caller backing off alone does not help
+when a hundred others keep sending, so :class:`AdaptiveThrottle` is shared by every request of a
+client (and its ``with_options`` copies): a 429 pauses all senders for the server's
+``Retry-After`` and paces them at the rate the server was seen to accept, which then recovers
+gradually while no 429 arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+__all__ = ["AdaptiveThrottle", "RateLimiter", "TokenBucket"]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Anything with ``async def acquire(self) -> None`` that returns when a request may go.
+
+    ``aiolimiter.AsyncLimiter`` fits as-is.
+    """
+
+    async def acquire(self) -> None: ...
+
+
+class TokenBucket:
+    """A token bucket allowing ``rate`` requests per second with bursts of ``burst``.
+
+    Implemented as a virtual schedule (GCRA): each caller reserves the next slot and sleeps
+    until it, so waiters are served in arrival order without a lock or a background task.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: int | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError(f"rate must be a number of requests per second > 0, got {rate!r}")
+        burst = max(1, round(rate)) if burst is None else burst
+        if burst < 1:
+            raise ValueError(f"burst must be >= 1, got {burst!r}")
+        self.rate = float(rate)
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._interval = 1.0 / self.rate
+        self._tat = -float("inf")  # theoretical arrival time of the next request
+
+    def reserve(self) -> float:
+        """Take a slot now; return how long the caller must wait before using it."""
+        now = self._clock()
+        tat = max(self._tat, now)
+        wait = tat - (self.burst - 1) * self._interval - now
+        self._tat = tat + self._interval
+        return max(0.0, wait)
+
+    async def acquire(self) -> None:
+        wait = self.reserve()
+        if wait > 0:
+            await self._sleep(wait)
+
+    def __repr__(self) -> str:
+        return f"TokenBucket(rate={self.rate:g}, burst={self.burst})"
+
+
+class AdaptiveThrottle:
+    """Shared by all requests of a client: pauses everyone after a 429 and paces them at the
+    rate the server accepted, recovering by ``recovery`` (fraction per second) once no 429 has
+    arrived for ``calm`` seconds, and unthrottled again after ``quiet_period``.
+
+    The accepted rate is measured as successes since the pace last changed (or since the first
+    success), over at least ``min_interval`` seconds so that a server's initial burst allowance
+    does not look like its sustained rate. The pace is lowered at most once per ``min_interval``.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        min_interval: float = 0.2,
+        headroom: float = 0.95,
+        recovery: float = 0.1,
+        calm: float = 1.0,
+        quiet_period: float = 30.0,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._min_interval = min_interval
+        self._headroom = headroom
+        self._recovery = recovery
+        self._calm = calm
+        self._quiet_period = quiet_period
+        self._accepted = 0
+        self._mark: float | None = None  # start of the current measurement
+        self._pause_until = -float("inf")
+        self._last_limited = -float("inf")
+        self._last_growth = 0.0
+        self._pacer: TokenBucket | None = None
+
+    @property
+    def rate(self) -> float | None:
+        """Requests per second currently allowed, or None when unthrottled."""
+        return self._pacer.rate if self._pacer else None
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._pause_until - self._clock())
+
+    async def acquire(self) -> None:
+        wait = self._pause_until - self._clock()
+        if wait > 0:
+            await self._sleep(wait)
+        if self._pacer is not None:
+            await self._pacer.acquire()
+
+    def on_success(self) -> None:
+        now = self._clock()
+        if self._mark is None:
+            self._mark = now
+        self._accepted += 1
+        pacer = self._pacer
+        if pacer is None or now - self._last_limited < self._calm:
+            return
+        if now - self._last_limited > self._quiet_period:
+            self._pacer = None  # a long quiet spell: stop pacing altogether
+            return
+        elapsed = now - self._last_growth
+        if elapsed >= 0.1:
+            self._last_growth = now
+            self._set_rate(pacer.rate * (1.0 + self._recovery * elapsed), now)
+
+    def on_rate_limited(self, retry_after: float | None, fallback_delay: float) -> None:
+        """Record a 429: pause every sender, and lower the pace to what the server accepted."""
+        now = self._clock()
+        self._last_limited = now
+        self._pause_until = max(self._pause_until, now + (retry_after or fallback_delay))
+        mark = now if self._mark is None else self._mark
+        span = now - mark
+        current = self.rate
+        if current is not None and span < self._min_interval:
+            return
+        accepted = self._accepted / max(span, self._min_interval)
+        if accepted >= 1.0:
+            target = accepted * self._headroom
+            if current is not None:
+                target = min(target, current * self._headroom)
+        elif current is not None:
+            target = current / 2
+        else:
+            target = 1.0
+        self._set_rate(max(target, 0.5), now)
+        self._accepted = 0
+        self._mark = now
+
+    def _set_rate(self, rate: float, now: float) -> None:
+        pacer = TokenBucket(rate, burst=1, clock=self._clock, sleep=self._sleep)
+        # Keep the schedule: a new pace must not grant an immediate burst.
+        if self._pacer is not None:
+            pacer._tat = self._pacer._tat
+        self._pacer = pacer
+        self._last_growth = now

@@ -1,0 +1,407 @@
+"""The request loop: limit, send, classify, retry. Every API call goes through
+:meth:`Requester.request`.
+
+Credentials are attached here, per request, from a header built once; redirects are never
+followed (``allow_redirects=False``): a JSON endpoint that answers 3xx raises, and ``/Media``
+callers ask for the redirect itself and follow it without credentials (see ``_media``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import aiohttp
+import attrs
+
+from ._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_TOTAL_TIMEOUT,
+    REQUEST_ID_HEADER,
+)
+from ._encoding import Pairs, encode_form
+from ._logging import logger
+from ._ratelimit import AdaptiveThrottle, RateLimiter, TokenBucket
+from ._response import APIResponse
+from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
+from ._transport import Transport
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    UnexpectedRedirectError,
+    describe_error_body,
+    status_error_class,
+)
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+_FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@attrs.frozen(kw_only=True)
+class Timeout:
+    """Time limits in seconds. ``total`` bounds a whole call including retries and waits
+    (``None``: no bound); ``connect`` bounds opening a connection; ``read`` bounds each gap
+    between bytes of the answer."""
+
+    total: float | None = DEFAULT_TOTAL_TIMEOUT
+    connect: float = DEFAULT_CONNECT_TIMEOUT
+    read: float = DEFAULT_READ_TIMEOUT
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("total", "connect", "read"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and value > 0):
+                raise ValueError(f"Timeout.{name} must be a number of seconds > 0, got {value!r}")
+
+    @classmethod
+    def coerce(cls, value: Timeout | float) -> Timeout:
+        """A number means the total per-call budget; the other limits keep their defaults."""
+        if isinstance(value, Timeout):
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
+        return cls(total=float(value))
+
+
+@attrs.frozen(kw_only=True)
+class RequestOptions:
+    """Per-call overrides accepted by every resource method."""
+
+    timeout: Timeout | None = None
+    max_retries: int | None = None
+    extra_headers: Mapping[str, str] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One logical API call. ``path`` is already encoded; ``path_template`` is what gets logged."""
+
+    method: str
+    path_template: str
+    path: str = ""
+    url: str | None = None  # absolute URL (next pages); its origin was checked by the caller
+    query: Pairs | None = None
+    form: Pairs | None = None
+    idempotent: bool = False
+    expect_redirect: bool = False
+    options: RequestOptions = RequestOptions()
+
+
+class Limits:
+    """Concurrency cap, token buckets and the adaptive throttle, shared by client copies."""
+
+    def __init__(
+        self,
+        *,
+        max_concurrency: int | None,
+        read_rate: float | None,
+        write_rate: float | None,
+        rate_limiter: RateLimiter | None,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        if max_concurrency is not None and (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise ValueError(f"max_concurrency must be an integer >= 1, got {max_concurrency!r}")
+        self.max_concurrency = max_concurrency
+        self.read = TokenBucket(read_rate, clock=clock, sleep=sleep) if read_rate else None
+        self.write = TokenBucket(write_rate, clock=clock, sleep=sleep) if write_rate else None
+        self.custom = rate_limiter
+        self.throttle = AdaptiveThrottle(clock=clock, sleep=sleep)
+        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore_loop: asyncio.AbstractEventLoop | None = None
+
+    def semaphore(self) -> asyncio.Semaphore | None:
+        if self.max_concurrency is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._semaphore_loop is not loop:
+            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+            self._semaphore_loop = loop
+        return self._semaphore
+
+    async def wait_turn(self, method: str) -> None:
+        """Wait for the throttle, the method's token bucket and any user limiter."""
+        await self.throttle.acquire()
+        bucket = self.read if method in _READ_METHODS else self.write
+        if bucket is not None:
+            await bucket.acquire()
+        if self.custom is not None:
+            await self.custom.acquire()
+
+
+class Requester:
+    """Sends requests for one client configuration. Copies made by ``with_options`` share the
+    transport and the limits, so the connection pool and the 429 slow-down are client-wide."""
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        limits: Limits,
+        origin: str,
+        headers: Mapping[str, str],
+        timeout: Timeout,
+        policy: RetryPolicy,
+        proxy: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.transport = transport
+        self.limits = limits
+        self.origin = origin
+        self.headers = dict(headers)
+        self.timeout = timeout
+        self.policy = policy
+        self.proxy = proxy
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng
+        self._form_headers = {**self.headers, "Content-Type": _FORM_CONTENT_TYPE}
+
+    async def request(self, req: Request) -> APIResponse:
+        opts = req.options
+        timeout = opts.timeout or self.timeout
+        policy = self.policy
+        if opts.max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=opts.max_retries)
+        headers = self._form_headers if req.form is not None else self.headers
+        if opts.extra_headers:
+            headers = {**headers, **opts.extra_headers}
+        data = encode_form(req.form) if req.form is not None else None
+        url = req.url or self.origin + req.path
+        clock = self.clock
+        started = clock()
+        deadline = None if timeout.total is None else started + timeout.total
+        retries = rate_limit_retries = 0
+        while True:
+            attempt = retries + rate_limit_retries + 1
+            error, failure = await self._attempt(
+                req, url, headers, data, timeout, deadline, attempt, retries + rate_limit_retries
+            )
+            if isinstance(error, APIResponse):
+                return error
+            decision = policy.decide(
+                failure,
+                idempotent=req.idempotent or req.method in ("GET", "DELETE"),
+                retries_taken=retries,
+                rate_limit_retries_taken=rate_limit_retries,
+                retry_after=error.retry_after,
+                rng=self.rng,
+            )
+            if failure is Failure.RATE_LIMITED:
+                self.limits.throttle.on_rate_limited(
+                    error.retry_after, backoff_delay(rate_limit_retries, self.rng)
+                )
+            if decision.delay is None:
+                raise error
+            if deadline is not None and clock() + decision.delay >= deadline:
+                raise error
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "retrying %s %s in %.2fs (attempt %d, reason=%s, request_id=%s)",
+                    req.method,
+                    req.path_template,
+                    decision.delay,
+                    attempt + 1,
+                    decision.reason,
+                    error.request_id,
+                )
+            if failure is Failure.RATE_LIMITED:
+                rate_limit_retries += 1
+            else:
+                retries += 1
+            await self.sleep(decision.delay)
+
+    async def _attempt(
+        self,
+        req: Request,
+        url: str,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        timeout: Timeout,
+        deadline: float | None,
+        attempt: int,
+        retries_taken: int,
+    ) -> tuple[Any, Failure]:
+        """One try. Returns ``(APIResponse, ...)`` on success, else ``(APIError, failure)``."""
+        clock = self.clock
+        remaining = None if deadline is None else deadline - clock()
+        meta: dict[str, Any] = {
+            "method": req.method,
+            "path": req.path_template,
+            "retries_taken": retries_taken,
+        }
+        if remaining is not None and remaining <= 0:
+            raise APITimeoutError("the call ran out of time before it could be sent", **meta)
+        semaphore = self.limits.semaphore()
+        try:
+            if remaining is None:
+                await self._wait_turn(req.method, semaphore)
+            else:
+                await asyncio.wait_for(self._wait_turn(req.method, semaphore), remaining)
+        except asyncio.TimeoutError:
+            raise APITimeoutError(
+                "timed out waiting for the client-side rate limiter or concurrency cap", **meta
+            ) from None
+        start = clock()
+        try:
+            status, resp_headers, body = await self._send(
+                req, url, headers, data, timeout, deadline
+            )
+        except aiohttp.ClientError as exc:
+            return self._connection_error(exc, meta, attempt, start)
+        except asyncio.TimeoutError as exc:
+            # A bare TimeoutError is aiohttp's ``total`` expiring: our own deadline.
+            raise APITimeoutError(
+                f"the call did not finish within its {timeout.total:g}s timeout", **meta
+            ) from exc
+        finally:
+            if semaphore is not None:
+                semaphore.release()
+        elapsed = clock() - start
+        request_id = resp_headers.get(REQUEST_ID_HEADER)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d (request_id=%s, attempt %d, %.1f ms)",
+                req.method,
+                req.path_template,
+                status,
+                request_id,
+                attempt,
+                elapsed * 1000,
+            )
+        if status < 300 or (req.expect_redirect and status < 400):
+            self.limits.throttle.on_success()
+            return (
+                APIResponse(
+                    status=status,
+                    headers=resp_headers,
+                    content=body,
+                    method=req.method,
+                    path=req.path_template,
+                    retries_taken=retries_taken,
+                    elapsed=elapsed,
+                ),
+                Failure.CLIENT_ERROR,
+            )
+        if status < 400:
+            return (
+                UnexpectedRedirectError(
+                    f"the endpoint answered a {status} redirect; redirects are never followed "
+                    "with credentials",
+                    status=status,
+                    request_id=request_id,
+                    **meta,
+                ),
+                Failure.CLIENT_ERROR,
+            )
+        return self._status_error(status, resp_headers, body, meta, request_id)
+
+    async def _wait_turn(self, method: str, semaphore: asyncio.Semaphore | None) -> None:
+        if semaphore is not None:
+            await semaphore.acquire()
+        try:
+            await self.limits.wait_turn(method)
+        except BaseException:
+            if semaphore is not None:
+                semaphore.release()
+            raise
+
+    async def _send(
+        self,
+        req: Request,
+        url: str,
+        headers: Mapping[str, str],
+        data: bytes | None,
+        timeout: Timeout,
+        deadline: float | None,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        remaining = None if deadline is None else max(deadline - self.clock(), 0.001)
+        session = self.transport.api_session()
+        async with session.request(
+            req.method,
+            url,
+            params=req.query,
+            data=data,
+            headers=headers,
+            allow_redirects=False,
+            proxy=self.proxy,
+            timeout=aiohttp.ClientTimeout(
+                total=remaining, sock_connect=timeout.connect, sock_read=timeout.read
+            ),
+        ) as resp:
+            body = await resp.read()
+            return resp.status, resp.headers, body
+
+    def _status_error(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        meta: dict[str, Any],
+        request_id: str | None,
+    ) -> tuple[APIError, Failure]:
+        parsed: Any = None
+        if body:
+            try:
+                parsed = APIResponse(
+                    status=status, headers=headers, content=body, elapsed=0.0, **meta
+                ).json()
+            except APIError:
+                parsed = None
+        message, code, more_info = describe_error_body(parsed, status)
+        failure = classify_status(status) or Failure.CLIENT_ERROR
+        retry_after = parse_retry_after(headers) if failure is not Failure.CLIENT_ERROR else None
+        error = status_error_class(status)(
+            message,
+            status=status,
+            code=code,
+            more_info=more_info,
+            request_id=request_id,
+            retry_after=retry_after,
+            body=parsed,
+            **meta,
+        )
+        return error, failure
+
+    def _connection_error(
+        self, exc: aiohttp.ClientError, meta: dict[str, Any], attempt: int, start: float
+    ) -> tuple[APIError, Failure]:
+        # Order matters: certificate and SSL errors subclass ClientConnectorError, and
+        # ClientConnectorError subclasses ClientOSError.
+        kind = type(exc).__name__
+        if isinstance(exc, aiohttp.ClientSSLError | aiohttp.InvalidURL):
+            failure, cls = Failure.CLIENT_ERROR, APIConnectionError
+        elif isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            failure, cls = Failure.NOT_SENT, APIConnectionError
+        elif isinstance(exc, aiohttp.ServerTimeoutError):
+            failure, cls = Failure.TIMEOUT, APITimeoutError
+        else:
+            failure, cls = Failure.DISCONNECTED, APIConnectionError
+        if failure is Failure.NOT_SENT and isinstance(exc, aiohttp.ConnectionTimeoutError):
+            cls = APITimeoutError
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s failed: %s (attempt %d, %.1f ms)",
+                meta["method"],
+                meta["path"],
+                kind,
+                attempt,
+                (self.clock() - start) * 1000,
+            )
+        detail = kind
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            detail = f"{kind}: cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror})"
+        # The aiohttp exception is not chained: its repr may include request headers.
+        return cls(f"{detail} while talking to Twilio", **meta), failure

@@ -1,0 +1,142 @@
+"""Ownership of the aiohttp sessions: the core module that imports aiohttp.
+
+Two sessions, never mixed up:
+
+* the **API session** talks to ``video.twilio.com`` (or ``base_url``). Credentials are attached
+  per request by the request layer, never at session level, and redirects are never followed;
+* the **storage session** fetches signed media URLs from the storage host. It has its own
+  connector and no default headers, cookies or credentials, so nothing of the API session can
+  leak to a third-party host, even when the user supplies their own API session.
+
+Sessions are created lazily, on the running loop: aiohttp requires one, and a client may be
+built at import time. A session belongs to the loop it was created on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from ._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_DNS_TTL,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_MEDIA_READ_TIMEOUT,
+)
+from .errors import ConfigurationError
+
+_WRONG_LOOP = (
+    "This VideoClient's connection pool was opened on another event loop{detail}. "
+    "asyncio.run() starts a new loop every time: use `async with client:` (or "
+    "`await client.aclose()`) inside each run so the pool is reopened on the new loop, or "
+    "build the client inside the coroutine you run."
+)
+
+
+class Transport:
+    """Lazily created aiohttp sessions bound to one event loop at a time."""
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        limit_per_host: int = 0,
+        storage_connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        media_read_timeout: float = DEFAULT_MEDIA_READ_TIMEOUT,
+        trust_env: bool = False,
+    ) -> None:
+        self._user_session = session
+        self._connection_limit = connection_limit
+        self._limit_per_host = limit_per_host
+        self._storage_connection_limit = storage_connection_limit
+        self._connect_timeout = connect_timeout
+        self._media_read_timeout = media_read_timeout
+        self._trust_env = trust_env
+        self._api: aiohttp.ClientSession | None = None
+        self._storage: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def owns_open_sessions(self) -> bool:
+        """True while a session this transport created is still open."""
+        return any(s is not None and not s.closed for s in (self._api, self._storage))
+
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._loop is not None and self.owns_open_sessions:
+            detail = " that has since been closed" if self._loop.is_closed() else ""
+            raise ConfigurationError(_WRONG_LOOP.format(detail=detail))
+        user = self._user_session
+        if user is not None:
+            user_loop = getattr(user, "_loop", loop)
+            if user_loop is not loop:
+                raise ConfigurationError(
+                    "The aiohttp.ClientSession given to VideoClient belongs to another event loop; "
+                    "create it on the loop that makes the requests."
+                )
+        self._loop = loop
+
+    def api_session(self) -> aiohttp.ClientSession:
+        """The session for Twilio API requests (the user's, if one was given)."""
+        self._bind()
+        if self._user_session is not None:
+            if self._user_session.closed:
+                raise ConfigurationError("The aiohttp.ClientSession given to VideoClient is closed")
+            return self._user_session
+        session = self._api
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._connection_limit,
+                limit_per_host=self._limit_per_host,
+                ttl_dns_cache=DEFAULT_DNS_TTL,
+                keepalive_timeout=DEFAULT_KEEPALIVE_TIMEOUT,
+            )
+            session = self._api = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # The request layer enforces the per-call deadline; aiohttp's own total must not
+                # end a call early or leave an ambiguous bare TimeoutError.
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
+                trust_env=self._trust_env,
+            )
+        return session
+
+    def storage_session(self) -> aiohttp.ClientSession:
+        """The credential-free session for signed storage URLs (own pool, no decompression)."""
+        self._bind()
+        session = self._storage
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._storage_connection_limit,
+                ttl_dns_cache=DEFAULT_DNS_TTL,
+                keepalive_timeout=DEFAULT_KEEPALIVE_TIMEOUT,
+            )
+            session = self._storage = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=self._connect_timeout,
+                    sock_read=self._media_read_timeout,
+                ),
+                trust_env=self._trust_env,
+            )
+        return session
+
+    async def aclose(self) -> None:
+        """Close the sessions this transport created (never the user's). Idempotent."""
+        loop = self._loop
+        if loop is not None and loop is not asyncio.get_running_loop() and self.owns_open_sessions:
+            raise ConfigurationError(_WRONG_LOOP.format(detail=""))
+        sessions = [s for s in (self._api, self._storage) if s is not None]
+        self._api = self._storage = None
+        self._loop = None
+        for session in sessions:
+            await session.close()
