@@ -12,6 +12,8 @@ import sys
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -32,6 +34,16 @@ from ._retry import RetryPolicy, check_max_retries
 from ._transport import Transport
 from ._version import __version__
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .resources import (
+        CompositionHooks,
+        Compositions,
+        CompositionSettingsResource,
+        Recordings,
+        RecordingSettingsResource,
+        Rooms,
+    )
 
 _SID = re.compile(r"^(SK|AC)[0-9a-fA-F]{32}$")
 _ENV_HELP = (
@@ -296,6 +308,47 @@ class VideoClient:
             f"username={self._credentials.username!r}, "
             f"max_retries={self._requester.policy.max_retries})"
         )
+
+
+    # -- resources (imported lazily: `import twvideo_async` stays cheap) ---------------------
+
+    @cached_property
+    def rooms(self) -> Rooms:
+        """Rooms, and through a room its participants, tracks, rules, recordings and
+        transcriptions."""
+        from .resources import Rooms
+
+        return Rooms(self)
+
+    @cached_property
+    def recordings(self) -> Recordings:
+        from .resources import Recordings
+
+        return Recordings(self)
+
+    @cached_property
+    def compositions(self) -> Compositions:
+        from .resources import Compositions
+
+        return Compositions(self)
+
+    @cached_property
+    def composition_hooks(self) -> CompositionHooks:
+        from .resources import CompositionHooks
+
+        return CompositionHooks(self)
+
+    @cached_property
+    def composition_settings(self) -> CompositionSettingsResource:
+        from .resources import CompositionSettingsResource
+
+        return CompositionSettingsResource(self)
+
+    @cached_property
+    def recording_settings(self) -> RecordingSettingsResource:
+        from .resources import RecordingSettingsResource
+
+        return RecordingSettingsResource(self)
 
 
 _RESOURCE_NAMES = frozenset(

@@ -1,0 +1,228 @@
+"""Paged listings over Twilio's ``meta`` envelope.
+
+A list response is ``{"<key>": [...], "meta": {"key": "<key>", "next_page_url": ..., ...}}``.
+Pages are followed through ``meta.next_page_url`` exactly as Twilio returns it (it carries the
+filters and an opaque ``PageToken``), but only when its origin is the API origin: credentials
+go with that request, so a page URL pointing anywhere else is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+from ._request import Request, RequestOptions
+from ._response import APIResponse
+from .errors import APIResponseValidationError, InvalidRequestError
+
+T = TypeVar("T")
+
+Fetch = Callable[[Request], Awaitable[APIResponse]]
+Parse = Callable[[Mapping[str, Any]], T]
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` with default ports filled in, for origin comparisons."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def check_page_url(url: str, api_origin: str) -> str:
+    """Refuse a page URL that would send credentials off the API origin."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequestError(f"page URL must be an absolute http(s) URL, got {url[:60]!r}")
+    if parts.username or parts.password:
+        raise InvalidRequestError("page URL must not carry credentials")
+    if origin_of(url) != origin_of(api_origin):
+        raise InvalidRequestError(
+            f"refusing to follow a page URL on {parts.scheme}://{parts.hostname}: it is not the "
+            "API origin, and credentials would be sent with it"
+        )
+    return url
+
+
+def cap_page_size(page_size: int | None, limit: int | None, maximum: int) -> int | None:
+    """The ``PageSize`` to send: at most the endpoint's maximum, no more than ``limit``."""
+    if page_size is not None and (
+        isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1
+    ):
+        raise InvalidRequestError(f"page_size must be an integer >= 1, got {page_size!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InvalidRequestError(f"limit must be an integer >= 0, got {limit!r}")
+    if page_size is None and limit is not None:
+        page_size = max(limit, 1)
+    if page_size is None:
+        return None
+    return min(page_size, maximum)
+
+
+class Page(Generic[T]):
+    """One page of a listing: ``items``, the raw ``meta`` and the response it came from."""
+
+    def __init__(
+        self,
+        *,
+        items: list[T],
+        meta: Mapping[str, Any],
+        response: APIResponse,
+        fetch: Fetch,
+        parse: Parse[T],
+        template: Request,
+        api_origin: str,
+    ) -> None:
+        self.items = items
+        self.meta = meta
+        self.response = response
+        self._fetch = fetch
+        self._parse = parse
+        self._template = template
+        self._api_origin = api_origin
+
+    @property
+    def next_page_url(self) -> str | None:
+        """The cursor of the next page; pass it as ``page_url=`` to resume a listing later."""
+        url = self.meta.get("next_page_url")
+        return url if isinstance(url, str) and url else None
+
+    def has_next_page(self) -> bool:
+        return self.next_page_url is not None
+
+    async def get_next_page(self) -> Page[T]:
+        url = self.next_page_url
+        if url is None:
+            raise StopAsyncIteration
+        return await fetch_page(
+            self._fetch, self._parse, self._template, self._api_origin, page_url=url
+        )
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Page {self._template.path_template} items={len(self.items)} "
+            f"page={self.meta.get('page')} has_next={self.has_next_page()}>"
+        )
+
+
+async def fetch_page(
+    fetch: Fetch,
+    parse: Parse[T],
+    template: Request,
+    api_origin: str,
+    *,
+    page_url: str | None = None,
+) -> Page[T]:
+    """Fetch the first page (``template``) or the page at ``page_url``."""
+    if page_url is not None:
+        request = Request(
+            method="GET",
+            path_template=template.path_template,
+            url=check_page_url(page_url, api_origin),
+            options=template.options,
+        )
+    else:
+        request = template
+    response = await fetch(request)
+    body = response.json()
+    meta = body.get("meta") if isinstance(body, Mapping) else None
+    key = meta.get("key") if isinstance(meta, Mapping) else None
+    raw_items = body.get(key) if isinstance(key, str) else None
+    if not isinstance(raw_items, list):
+        raise APIResponseValidationError(
+            "list response has no `meta.key` array",
+            method=request.method,
+            path=request.path_template,
+            status=response.status,
+            request_id=response.request_id,
+        )
+    items = [parse(item) for item in raw_items]
+    return Page(
+        items=items,
+        meta=meta,  # type: ignore[arg-type]
+        response=response,
+        fetch=fetch,
+        parse=parse,
+        template=template,
+        api_origin=api_origin,
+    )
+
+
+class AsyncPaginator(Generic[T]):
+    """What ``list()`` returns: ``await`` it for the first page, ``async for`` it for every
+    item across pages (up to ``limit``), or use :meth:`pages` for page-level control.
+    """
+
+    def __init__(
+        self,
+        *,
+        fetch: Fetch,
+        parse: Parse[T],
+        template: Request,
+        api_origin: str,
+        limit: int | None = None,
+        page_url: str | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self._parse = parse
+        self._template = template
+        self._api_origin = api_origin
+        self._limit = limit
+        self._page_url = page_url
+        if page_url is not None:
+            check_page_url(page_url, api_origin)
+
+    async def first_page(self) -> Page[T]:
+        return await fetch_page(
+            self._fetch, self._parse, self._template, self._api_origin, page_url=self._page_url
+        )
+
+    def __await__(self) -> Generator[Any, None, Page[T]]:
+        return self.first_page().__await__()
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Every page in order, stopping early once ``limit`` items have been seen."""
+        page = await self.first_page()
+        seen = len(page.items)
+        yield page
+        while page.has_next_page() and (self._limit is None or seen < self._limit):
+            page = await page.get_next_page()
+            seen += len(page.items)
+            yield page
+
+    async def _items(self) -> AsyncIterator[T]:
+        remaining = self._limit
+        if remaining == 0:
+            return
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining == 0:
+                        return
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    async def to_list(self) -> list[T]:
+        """Every item (up to ``limit``) in a list."""
+        return [item async for item in self]
+
+
+def list_request(
+    path_template: str,
+    path: str,
+    query: list[tuple[str, str]],
+    options: RequestOptions,
+) -> Request:
+    return Request(
+        method="GET", path_template=path_template, path=path, query=query, options=options
+    )

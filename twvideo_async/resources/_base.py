@@ -1,0 +1,162 @@
+"""What every resource class shares: building a request from an operation's path and fields,
+sending it, and turning the answer into a model (or a raw response)."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import cattrs
+
+from .. import _serde
+from .._client import make_options
+from .._encoding import build_path, encode_pairs, sid_pattern
+from .._pagination import AsyncPaginator, cap_page_size
+from .._request import Request, RequestOptions, Timeout
+from .._response import APIResponse, RawResponse
+from ..errors import APIResponseValidationError
+
+if TYPE_CHECKING:
+    from .._client import VideoClient
+
+T = TypeVar("T")
+R = TypeVar("R", bound="Resource")
+
+_RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("twvideo_async_raw", default=False)
+
+SID = {prefix: sid_pattern(prefix) for prefix in ("RM", "RT", "CJ", "HK", "MT", "PA")}
+
+
+def parser(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
+    """A function building ``cls`` from a JSON object, with shape errors made typed."""
+
+    def parse(data: Mapping[str, Any]) -> T:
+        if not isinstance(data, Mapping):
+            raise APIResponseValidationError(
+                f"expected a JSON object for {cls.__name__}, got {type(data).__name__}"
+            )
+        try:
+            return _serde.structure(data, cls)
+        except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+            detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, Exception) else ""
+            raise APIResponseValidationError(
+                f"{cls.__name__} did not match the expected shape: {detail[:300]}", body=data
+            ) from None
+
+    return parse
+
+
+class Resource:
+    """Base of the resource classes. ``with_raw_response`` mirrors the resource with methods
+    returning :class:`RawResponse` (status, headers, request id, JSON) around the parsed model."""
+
+    def __init__(self, client: VideoClient) -> None:
+        self._client = client
+
+    @cached_property
+    def with_raw_response(self) -> RawProxy[Any]:
+        return RawProxy(self)
+
+    async def _call(
+        self,
+        method: str,
+        template: str,
+        params: Mapping[str, str],
+        *,
+        patterns: Mapping[str, re.Pattern[str]] | None = None,
+        query: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        idempotent: bool = False,
+        options: RequestOptions,
+        parse: Callable[[Mapping[str, Any]], T] | None,
+    ) -> Any:
+        request = Request(
+            method=method,
+            path_template=template,
+            path=build_path(template, params, patterns),
+            query=encode_pairs(query) if query else None,
+            form=encode_pairs(form) if form is not None else None,
+            idempotent=idempotent,
+            options=options,
+        )
+        response = await self._client._requester.request(request)
+        result = None if parse is None else _parse_response(response, parse)
+        if _RAW.get():
+            return RawResponse(response, result)
+        return result
+
+    def _list(
+        self,
+        template: str,
+        params: Mapping[str, str],
+        *,
+        patterns: Mapping[str, re.Pattern[str]] | None = None,
+        query: Mapping[str, Any],
+        page_size: int | None,
+        limit: int | None,
+        page_url: str | None,
+        max_page_size: int,
+        options: RequestOptions,
+        parse: Callable[[Mapping[str, Any]], T],
+    ) -> AsyncPaginator[T]:
+        size = cap_page_size(page_size, limit, max_page_size)
+        request = Request(
+            method="GET",
+            path_template=template,
+            path=build_path(template, params, patterns),
+            query=encode_pairs({**query, "PageSize": size}),
+            options=options,
+        )
+        requester = self._client._requester
+        return AsyncPaginator(
+            fetch=requester.request,
+            parse=parse,
+            template=request,
+            api_origin=requester.origin,
+            limit=limit,
+            page_url=page_url,
+        )
+
+
+def _parse_response(response: APIResponse, parse: Callable[[Mapping[str, Any]], T]) -> T:
+    try:
+        return parse(response.json())
+    except APIResponseValidationError as exc:
+        exc.method, exc.path = response.method, response.path
+        exc.status, exc.request_id = response.status, response.request_id
+        raise
+
+
+def options(
+    timeout: Timeout | float | None,
+    max_retries: int | None,
+    extra_headers: Mapping[str, str] | None,
+) -> RequestOptions:
+    return make_options(timeout, max_retries, extra_headers)
+
+
+class RawProxy(Generic[R]):
+    """``resource.with_raw_response.method(...)`` returns ``RawResponse`` instead of the model."""
+
+    def __init__(self, resource: R) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[RawResponse[Any]]]:
+        method = getattr(self._resource, name)
+        if not callable(method) or name.startswith("_"):
+            raise AttributeError(name)
+
+        async def call(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+            token = _RAW.set(True)
+            try:
+                result = await method(*args, **kwargs)
+            finally:
+                _RAW.reset(token)
+            if not isinstance(result, RawResponse):
+                raise TypeError(f"{name}() has no raw form (it makes more than one request)")
+            return result
+
+        return call

@@ -1,0 +1,196 @@
+"""Composition hooks: ``/v1/CompositionHooks``. Every enabled hook composes each group room
+of the account when it ends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._pagination import AsyncPaginator
+from .._request import Timeout
+from ..models import CompositionFormat, CompositionHook
+from ._base import SID, Resource, options, parser
+from .compositions import layout_field
+
+_HOOK = parser(CompositionHook)
+_Headers = Mapping[str, str] | None
+_PATTERNS = {"Sid": SID["HK"]}
+_FIELDS = (
+    "enabled",
+    "video_layout",
+    "audio_sources",
+    "audio_sources_excluded",
+    "trim",
+    "format",
+    "resolution",
+    "status_callback",
+    "status_callback_method",
+)
+
+
+def _hook_form(friendly_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "FriendlyName": friendly_name,
+        "Enabled": fields.get("enabled"),
+        "VideoLayout": layout_field(fields.get("video_layout"), fields.get("resolution")),
+        "AudioSources": fields.get("audio_sources"),
+        "AudioSourcesExcluded": fields.get("audio_sources_excluded"),
+        "Trim": fields.get("trim"),
+        "Format": fields.get("format"),
+        "Resolution": fields.get("resolution"),
+        "StatusCallback": fields.get("status_callback"),
+        "StatusCallbackMethod": fields.get("status_callback_method"),
+    }
+
+
+class CompositionHooks(Resource):
+    """``client.composition_hooks``. ``friendly_name`` (up to 100 characters, unique per
+    account) is required on create and update."""
+
+    async def create(
+        self,
+        *,
+        friendly_name: str,
+        enabled: bool | None = None,
+        video_layout: Mapping[str, Any] | str | None = None,
+        audio_sources: Sequence[str] | None = None,
+        audio_sources_excluded: Sequence[str] | None = None,
+        resolution: str | None = None,
+        format: CompositionFormat | str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: str | None = None,
+        trim: bool | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> CompositionHook:
+        """Create a hook (201)."""
+        fields = {name: value for name, value in locals().items() if name in _FIELDS}
+        return await self._call(  # type: ignore[no-any-return]
+            "POST",
+            "/v1/CompositionHooks",
+            {},
+            form=_hook_form(friendly_name, fields),
+            options=options(timeout, max_retries, extra_headers),
+            parse=_HOOK,
+        )
+
+    async def fetch(
+        self,
+        sid: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> CompositionHook:
+        """Fetch a hook by SID (``HK...``)."""
+        return await self._call(  # type: ignore[no-any-return]
+            "GET",
+            "/v1/CompositionHooks/{Sid}",
+            {"Sid": sid},
+            patterns=_PATTERNS,
+            options=options(timeout, max_retries, extra_headers),
+            parse=_HOOK,
+        )
+
+    async def delete(
+        self,
+        sid: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> None:
+        """Delete a hook (204, immediate)."""
+        await self._call(
+            "DELETE",
+            "/v1/CompositionHooks/{Sid}",
+            {"Sid": sid},
+            patterns=_PATTERNS,
+            options=options(timeout, max_retries, extra_headers),
+            parse=None,
+        )
+
+    def list(
+        self,
+        *,
+        enabled: bool | None = None,
+        friendly_name: str | None = None,
+        date_created_after: datetime | None = None,
+        date_created_before: datetime | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+        page_url: str | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> AsyncPaginator[CompositionHook]:
+        """List hooks."""
+        return self._list(
+            "/v1/CompositionHooks",
+            {},
+            query={
+                "Enabled": enabled,
+                "DateCreatedAfter": date_created_after,
+                "DateCreatedBefore": date_created_before,
+                "FriendlyName": friendly_name,
+            },
+            page_size=page_size,
+            limit=limit,
+            page_url=page_url,
+            max_page_size=DEFAULT_MAX_PAGE_SIZE,
+            options=options(timeout, max_retries, extra_headers),
+            parse=_HOOK,
+        )
+
+    async def update(
+        self,
+        sid: str,
+        *,
+        friendly_name: str,
+        enabled: bool | None = None,
+        video_layout: Mapping[str, Any] | str | None = None,
+        audio_sources: Sequence[str] | None = None,
+        audio_sources_excluded: Sequence[str] | None = None,
+        trim: bool | None = None,
+        format: CompositionFormat | str | None = None,
+        resolution: str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: str | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> CompositionHook:
+        """Replace a hook (200). **Not a partial update: Twilio resets every field you leave
+        out to its default.** To change a few fields and keep the rest, use :meth:`modify`."""
+        fields = {name: value for name, value in locals().items() if name in _FIELDS}
+        return await self._call(  # type: ignore[no-any-return]
+            "POST",
+            "/v1/CompositionHooks/{Sid}",
+            {"Sid": sid},
+            patterns=_PATTERNS,
+            form=_hook_form(friendly_name, fields),
+            idempotent=True,
+            options=options(timeout, max_retries, extra_headers),
+            parse=_HOOK,
+        )
+
+    async def modify(self, sid: str, **changes: Any) -> CompositionHook:
+        """Change some fields of a hook and keep the others: fetches the hook, merges
+        ``changes`` over its current state and sends the full state with :meth:`update`."""
+        unknown = set(changes) - set(_FIELDS) - {"friendly_name"}
+        if unknown:
+            raise TypeError(f"modify() got unknown fields {sorted(unknown)}; expected {_FIELDS}")
+        current = await self.fetch(sid)
+        state: dict[str, Any] = {name: getattr(current, name) for name in _FIELDS}
+        state["format"] = getattr(state["format"], "value", state["format"])
+        state["status_callback_method"] = getattr(
+            state["status_callback_method"], "value", state["status_callback_method"]
+        )
+        if state["video_layout"] is not None:
+            state["video_layout"] = dict(state["video_layout"])
+        state.update(changes)
+        friendly_name = state.pop("friendly_name", None) or current.friendly_name or ""
+        return await self.update(sid, friendly_name=friendly_name, **state)

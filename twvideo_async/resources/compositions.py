@@ -1,0 +1,193 @@
+"""Compositions: ``/v1/Compositions``, plus waiting for one to finish."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
+from .._pagination import AsyncPaginator
+from .._request import Timeout
+from ..errors import APITimeoutError, InvalidRequestError
+from ..models import Composition, CompositionFormat, CompositionStatus
+from ..models.layout import parse_resolution
+from ..rules import encode_video_layout
+from ._base import SID, Resource, options, parser
+
+_COMPOSITION = parser(Composition)
+_Headers = Mapping[str, str] | None
+_PATTERNS = {"Sid": SID["CJ"]}
+_FINAL = frozenset({"completed", "failed", "deleted"})
+
+
+def layout_field(video_layout: Any, resolution: str | None) -> str | None:
+    """``VideoLayout`` as Twilio's JSON string, validated (regions fit the canvas)."""
+    if resolution is not None:
+        parse_resolution(resolution)
+    if video_layout is None:
+        return None
+    if isinstance(video_layout, str):
+        return video_layout
+    return encode_video_layout(video_layout, resolution)
+
+
+class Compositions(Resource):
+    """``client.compositions``: compose a room's recordings into one playable file."""
+
+    async def create(
+        self,
+        *,
+        room_sid: str,
+        video_layout: Mapping[str, Any] | str | None = None,
+        audio_sources: Sequence[str] | None = None,
+        audio_sources_excluded: Sequence[str] | None = None,
+        resolution: str | None = None,
+        format: CompositionFormat | str | None = None,
+        status_callback: str | None = None,
+        status_callback_method: str | None = None,
+        trim: bool | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> Composition:
+        """Start a composition of a completed group room (201). Give ``audio_sources`` (track
+        names, ``*`` wildcards) and/or ``video_layout`` (regions, see ``twvideo_async.rules``).
+        ``resolution`` is ``"{w}x{h}"`` (16..1280 each, at most 921,600 pixels; default
+        ``640x480``); ``format`` ``mp4`` or ``webm`` (send it: the docs state no default)."""
+        if video_layout is None and not audio_sources:
+            raise InvalidRequestError(
+                "a composition needs audio_sources (e.g. ['*']) and/or video_layout "
+                "(e.g. rules.grid())"
+            )
+        return await self._call(  # type: ignore[no-any-return]
+            "POST",
+            "/v1/Compositions",
+            {},
+            form={
+                "RoomSid": _room_sid(room_sid),
+                "VideoLayout": layout_field(video_layout, resolution),
+                "AudioSources": audio_sources,
+                "AudioSourcesExcluded": audio_sources_excluded,
+                "Resolution": resolution,
+                "Format": format,
+                "StatusCallback": status_callback,
+                "StatusCallbackMethod": status_callback_method,
+                "Trim": trim,
+            },
+            options=options(timeout, max_retries, extra_headers),
+            parse=_COMPOSITION,
+        )
+
+    async def fetch(
+        self,
+        sid: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> Composition:
+        """Fetch a composition by SID (``CJ...``)."""
+        return await self._call(  # type: ignore[no-any-return]
+            "GET",
+            "/v1/Compositions/{Sid}",
+            {"Sid": sid},
+            patterns=_PATTERNS,
+            options=options(timeout, max_retries, extra_headers),
+            parse=_COMPOSITION,
+        )
+
+    async def delete(
+        self,
+        sid: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> None:
+        """Delete the composition's media (204); failed compositions cannot be deleted."""
+        await self._call(
+            "DELETE",
+            "/v1/Compositions/{Sid}",
+            {"Sid": sid},
+            patterns=_PATTERNS,
+            options=options(timeout, max_retries, extra_headers),
+            parse=None,
+        )
+
+    def list(
+        self,
+        *,
+        status: CompositionStatus | str | None = None,
+        room_sid: str | None = None,
+        date_created_after: datetime | None = None,
+        date_created_before: datetime | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+        page_url: str | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: _Headers = None,
+    ) -> AsyncPaginator[Composition]:
+        """List compositions; deleted ones are hidden unless ``status="deleted"``.
+        ``page_size`` is capped at 100 on this endpoint."""
+        return self._list(
+            "/v1/Compositions",
+            {},
+            query={
+                "Status": status,
+                "RoomSid": room_sid,
+                "DateCreatedAfter": date_created_after,
+                "DateCreatedBefore": date_created_before,
+            },
+            page_size=page_size,
+            limit=limit,
+            page_url=page_url,
+            max_page_size=MEDIA_LIST_MAX_PAGE_SIZE,
+            options=options(timeout, max_retries, extra_headers),
+            parse=_COMPOSITION,
+        )
+
+    async def wait_for(
+        self,
+        sid: str,
+        *,
+        timeout: float = 3600.0,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 30.0,
+    ) -> Composition:
+        """Poll until the composition is ``completed``, ``failed`` or ``deleted`` and return it.
+
+        Polls back off from ``poll_interval`` to ``max_poll_interval``; raises
+        ``APITimeoutError`` after ``timeout`` seconds. Processing starts only once the room
+        has ended and its duration is not guaranteed.
+        """
+        client = self._client
+        clock, sleep = client._requester.clock, client._requester.sleep
+        deadline = clock() + timeout
+        delay = poll_interval
+        while True:
+            composition = await self.fetch(sid)
+            if str(_value(composition.status)) in _FINAL:
+                return composition
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise APITimeoutError(
+                    f"composition {sid} is still {_value(composition.status)} after {timeout:g}s",
+                    method="GET",
+                    path="/v1/Compositions/{Sid}",
+                )
+            await sleep(min(delay, remaining))
+            delay = min(delay * 1.5, max_poll_interval)
+
+
+def _value(status: Any) -> Any:
+    return getattr(status, "value", status)
+
+
+def _room_sid(room_sid: str) -> str:
+    if isinstance(room_sid, str) and SID["RM"].fullmatch(room_sid):
+        return room_sid
+    raise InvalidRequestError(
+        f"room_sid={room_sid!r} is not a room SID: expected 'RM' followed by 32 hex digits"
+    )
