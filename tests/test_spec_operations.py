@@ -56,18 +56,20 @@ OPS: dict[str, Call] = {
     "UpdateRoomParticipant": lambda c, p, kw: c.rooms.participants(p["RoomSid"]).update(
         p["Sid"], **kw
     ),
-    "ListRoomParticipant": lambda c, p, kw: c.rooms.participants(p["RoomSid"])
-    .list(**kw)
-    .first_page(),
-    "UpdateRoomParticipantAnonymize": lambda c, p, kw: c.rooms.participants(
-        p["RoomSid"]
-    ).anonymize(p["Sid"], **kw),
+    "ListRoomParticipant": lambda c, p, kw: (
+        c.rooms.participants(p["RoomSid"]).list(**kw).first_page()
+    ),
+    "UpdateRoomParticipantAnonymize": lambda c, p, kw: c.rooms.participants(p["RoomSid"]).anonymize(
+        p["Sid"], **kw
+    ),
     "FetchRoomParticipantPublishedTrack": lambda c, p, kw: c.rooms.participants(
         p["RoomSid"]
     ).fetch_published_track(p["ParticipantSid"], p["Sid"], **kw),
-    "ListRoomParticipantPublishedTrack": lambda c, p, kw: c.rooms.participants(p["RoomSid"])
-    .list_published_tracks(p["ParticipantSid"], **kw)
-    .first_page(),
+    "ListRoomParticipantPublishedTrack": lambda c, p, kw: (
+        c.rooms.participants(p["RoomSid"])
+        .list_published_tracks(p["ParticipantSid"], **kw)
+        .first_page()
+    ),
     "FetchRoomParticipantSubscribeRule": lambda c, p, kw: c.rooms.participants(
         p["RoomSid"]
     ).fetch_subscribe_rules(p["ParticipantSid"], **kw),
@@ -77,34 +79,26 @@ OPS: dict[str, Call] = {
     "FetchRoomParticipantSubscribedTrack": lambda c, p, kw: c.rooms.participants(
         p["RoomSid"]
     ).fetch_subscribed_track(p["ParticipantSid"], p["Sid"], **kw),
-    "ListRoomParticipantSubscribedTrack": lambda c, p, kw: c.rooms.participants(p["RoomSid"])
-    .list_subscribed_tracks(p["ParticipantSid"], **kw)
-    .first_page(),
-    "FetchRoomRecording": lambda c, p, kw: c.rooms.recordings(p["RoomSid"]).fetch(
-        p["Sid"], **kw
+    "ListRoomParticipantSubscribedTrack": lambda c, p, kw: (
+        c.rooms.participants(p["RoomSid"])
+        .list_subscribed_tracks(p["ParticipantSid"], **kw)
+        .first_page()
     ),
-    "DeleteRoomRecording": lambda c, p, kw: c.rooms.recordings(p["RoomSid"]).delete(
-        p["Sid"], **kw
-    ),
-    "ListRoomRecording": lambda c, p, kw: c.rooms.recordings(p["RoomSid"])
-    .list(**kw)
-    .first_page(),
+    "FetchRoomRecording": lambda c, p, kw: c.rooms.recordings(p["RoomSid"]).fetch(p["Sid"], **kw),
+    "DeleteRoomRecording": lambda c, p, kw: c.rooms.recordings(p["RoomSid"]).delete(p["Sid"], **kw),
+    "ListRoomRecording": lambda c, p, kw: c.rooms.recordings(p["RoomSid"]).list(**kw).first_page(),
     "FetchRoomRecordingRule": lambda c, p, kw: c.rooms.fetch_recording_rules(p["RoomSid"], **kw),
-    "UpdateRoomRecordingRule": lambda c, p, kw: c.rooms.update_recording_rules(
-        p["RoomSid"], **kw
-    ),
+    "UpdateRoomRecordingRule": lambda c, p, kw: c.rooms.update_recording_rules(p["RoomSid"], **kw),
     "FetchRoomTranscriptions": lambda c, p, kw: c.rooms.transcriptions(p["RoomSid"]).fetch(
         p["Ttid"], **kw
     ),
     "UpdateRoomTranscriptions": lambda c, p, kw: c.rooms.transcriptions(p["RoomSid"]).update(
         p["Ttid"], **kw
     ),
-    "ListRoomTranscriptions": lambda c, p, kw: c.rooms.transcriptions(p["RoomSid"])
-    .list(**kw)
-    .first_page(),
-    "CreateRoomTranscriptions": lambda c, p, kw: c.rooms.transcriptions(p["RoomSid"]).create(
-        **kw
+    "ListRoomTranscriptions": lambda c, p, kw: (
+        c.rooms.transcriptions(p["RoomSid"]).list(**kw).first_page()
     ),
+    "CreateRoomTranscriptions": lambda c, p, kw: c.rooms.transcriptions(p["RoomSid"]).create(**kw),
 }
 
 SPECIAL: dict[str, Any] = {

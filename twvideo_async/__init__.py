@@ -1,15 +1,17 @@
 """twvideo_async: an asyncio-native SDK for the Twilio Programmable Video REST API."""
 
-from . import errors
+from . import errors, tokens, webhooks
 from ._client import VideoClient
 from ._ratelimit import AdaptiveThrottle, RateLimiter, TokenBucket
 from ._request import Timeout
 from ._response import APIResponse, RawResponse
 from ._retry import RetryPolicy
 from ._version import __version__
+from .tokens import AccessToken, VideoGrant
 
 __all__ = [
     "APIResponse",
+    "AccessToken",
     "AdaptiveThrottle",
     "RateLimiter",
     "RawResponse",
@@ -17,6 +19,9 @@ __all__ = [
     "Timeout",
     "TokenBucket",
     "VideoClient",
+    "VideoGrant",
     "__version__",
     "errors",
+    "tokens",
+    "webhooks",
 ]

@@ -309,7 +309,6 @@ class VideoClient:
             f"max_retries={self._requester.policy.max_retries})"
         )
 
-
     # -- resources (imported lazily: `import twvideo_async` stays cheap) ---------------------
 
     @cached_property

@@ -1,0 +1,52 @@
+"""Exceptions raised while validating and parsing Twilio status callbacks."""
+
+from __future__ import annotations
+
+from ..errors import ConfigurationError, TwilioVideoError
+
+__all__ = [
+    "InvalidSignature",
+    "WebhookConfigurationError",
+    "WebhookError",
+    "WebhookPayloadError",
+]
+
+
+class WebhookError(TwilioVideoError):
+    """Base class of every webhook failure."""
+
+
+class InvalidSignature(WebhookError):
+    """The request is not proven to come from Twilio.
+
+    ``reason`` says why (missing header, signature mismatch, body hash mismatch, unsupported
+    algorithm). It never contains the expected signature, the token or the request URL.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookConfigurationError(WebhookError, ConfigurationError):
+    """The validator cannot check this request as configured.
+
+    Raised when a request says it was signed with a Webhooks SharedKey
+    (``X-Twilio-Webhooks-Signature-Settings``) but the validator was built without one. Server
+    helpers answer 500 to this: it is the server's problem, not the sender's.
+    """
+
+
+class WebhookPayloadError(WebhookError, ValueError):
+    """A callback's parameters do not have the expected shape.
+
+    ``field`` names the offending Twilio parameter (``"Size"``, ``"Timestamp"``, ...).
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"status callback parameter {field!r}: {problem}")
+        self.field = field
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type[WebhookPayloadError], tuple[str, str]]:
+        return (type(self), (self.field, self.problem))
