@@ -11,12 +11,13 @@ import enum
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 import attrs
 
+from ._serde import format_datetime
 from .errors import InvalidRequestError
 
 Pairs = list[tuple[str, str]]
@@ -70,16 +71,6 @@ def _describe(pattern: re.Pattern[str]) -> str:
 
 def sid_pattern(prefix: str) -> re.Pattern[str]:
     return re.compile(f"^{prefix}[0-9a-fA-F]{{32}}$")
-
-
-def format_datetime(value: datetime) -> str:
-    """An aware datetime as UTC ``YYYY-MM-DDTHH:MM:SSZ``; naive datetimes are refused."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidRequestError(
-            f"naive datetime {value.isoformat()} is ambiguous: pass an aware datetime, "
-            "e.g. datetime(..., tzinfo=timezone.utc)"
-        )
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _scalar(name: str, value: Any) -> str:

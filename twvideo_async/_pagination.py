@@ -19,7 +19,8 @@ from .errors import APIResponseValidationError, InvalidRequestError
 T = TypeVar("T")
 
 Fetch = Callable[[Request], Awaitable[APIResponse]]
-Parse = Callable[[Mapping[str, Any]], T]
+# Builds the models of one page at once, so the per-class work is done once per page.
+Parse = Callable[[list[Any]], list[T]]
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
@@ -143,7 +144,12 @@ async def fetch_page(
             status=response.status,
             request_id=response.request_id,
         )
-    items = [parse(item) for item in raw_items]
+    try:
+        items = parse(raw_items)
+    except APIResponseValidationError as exc:
+        exc.method, exc.path = request.method, request.path_template
+        exc.status, exc.request_id = response.status, response.request_id
+        raise
     return Page(
         items=items,
         meta=meta,  # type: ignore[arg-type]

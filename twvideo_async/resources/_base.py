@@ -30,6 +30,13 @@ _RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("twvideo_async_raw",
 SID = {prefix: sid_pattern(prefix) for prefix in ("RM", "RT", "CJ", "HK", "MT", "PA")}
 
 
+def _shape_error(cls: type[Any], exc: Exception, body: Any) -> APIResponseValidationError:
+    detail = "; ".join(cattrs.transform_error(exc))
+    return APIResponseValidationError(
+        f"{cls.__name__} did not match the expected shape: {detail[:300]}", body=body
+    )
+
+
 def parser(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
     """A function building ``cls`` from a JSON object, with shape errors made typed."""
 
@@ -41,10 +48,19 @@ def parser(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
         try:
             return _serde.structure(data, cls)
         except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
-            detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, Exception) else ""
-            raise APIResponseValidationError(
-                f"{cls.__name__} did not match the expected shape: {detail[:300]}", body=data
-            ) from None
+            raise _shape_error(cls, exc, data) from None
+
+    return parse
+
+
+def list_parser(cls: type[T]) -> Callable[[list[Any]], list[T]]:
+    """Like :func:`parser`, for all the items of a list page at once."""
+
+    def parse(items: list[Any]) -> list[T]:
+        try:
+            return _serde.structure_list(items, cls)
+        except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+            raise _shape_error(cls, exc, None) from None
 
     return parse
 
@@ -100,7 +116,7 @@ class Resource:
         page_url: str | None,
         max_page_size: int,
         options: RequestOptions,
-        parse: Callable[[Mapping[str, Any]], T],
+        parse: Callable[[list[Any]], list[T]],
     ) -> AsyncPaginator[T]:
         size = cap_page_size(page_size, limit, max_page_size)
         request = Request(

@@ -11,10 +11,11 @@ from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import CompositionFormat, CompositionHook
-from ._base import SID, Resource, options, parser
+from ._base import SID, Resource, list_parser, options, parser
 from .compositions import layout_field
 
 _HOOK = parser(CompositionHook)
+_HOOK_ITEMS = list_parser(CompositionHook)
 _Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["HK"]}
 _FIELDS = (
@@ -142,7 +143,7 @@ class CompositionHooks(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_HOOK,
+            parse=_HOOK_ITEMS,
         )
 
     async def update(

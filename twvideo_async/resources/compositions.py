@@ -13,9 +13,10 @@ from ..errors import APITimeoutError, InvalidRequestError
 from ..models import Composition, CompositionFormat, CompositionStatus
 from ..models.layout import parse_resolution
 from ..rules import encode_video_layout
-from ._base import SID, Resource, options, parser
+from ._base import SID, Resource, list_parser, options, parser
 
 _COMPOSITION = parser(Composition)
+_COMPOSITION_ITEMS = list_parser(Composition)
 _Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["CJ"]}
 _FINAL = frozenset({"completed", "failed", "deleted"})
@@ -145,7 +146,7 @@ class Compositions(Resource):
             page_url=page_url,
             max_page_size=MEDIA_LIST_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_COMPOSITION,
+            parse=_COMPOSITION_ITEMS,
         )
 
     async def wait_for(

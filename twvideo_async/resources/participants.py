@@ -18,15 +18,18 @@ from ..models import (
     SubscribeRules,
 )
 from ..rules import RulesInput, encode_subscribe_rules
-from ._base import SID, Resource, options, parser
+from ._base import SID, Resource, list_parser, options, parser
 
 if TYPE_CHECKING:
     from .._client import VideoClient
 
 _PARTICIPANT = parser(Participant)
+_PARTICIPANT_ITEMS = list_parser(Participant)
 _ANONYMIZE = parser(ParticipantAnonymize)
 _PUBLISHED = parser(PublishedTrack)
+_PUBLISHED_ITEMS = list_parser(PublishedTrack)
 _SUBSCRIBED = parser(SubscribedTrack)
+_SUBSCRIBED_ITEMS = list_parser(SubscribedTrack)
 _RULES = parser(SubscribeRules)
 _Headers = Mapping[str, str] | None
 _BASE = "/v1/Rooms/{RoomSid}/Participants"
@@ -111,7 +114,7 @@ class Participants(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_PARTICIPANT,
+            parse=_PARTICIPANT_ITEMS,
         )
 
     async def anonymize(
@@ -174,7 +177,7 @@ class Participants(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_PUBLISHED,
+            parse=_PUBLISHED_ITEMS,
         )
 
     async def fetch_subscribed_track(
@@ -217,7 +220,7 @@ class Participants(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_SUBSCRIBED,
+            parse=_SUBSCRIBED_ITEMS,
         )
 
     # -- subscribe rules -------------------------------------------------------------------

@@ -9,9 +9,10 @@ from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import Recording, RecordingStatus, RecordingType
-from ._base import SID, Resource, options, parser
+from ._base import SID, Resource, list_parser, options, parser
 
 _RECORDING = parser(Recording)
+_RECORDING_ITEMS = list_parser(Recording)
 _Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["RT"]}
 
@@ -92,5 +93,5 @@ class Recordings(Resource):
             page_url=page_url,
             max_page_size=MEDIA_LIST_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_RECORDING,
+            parse=_RECORDING_ITEMS,
         )

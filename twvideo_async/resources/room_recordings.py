@@ -10,12 +10,13 @@ from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import RecordingStatus, RoomRecording
-from ._base import SID, Resource, options, parser
+from ._base import SID, Resource, list_parser, options, parser
 
 if TYPE_CHECKING:
     from .._client import VideoClient
 
 _RECORDING = parser(RoomRecording)
+_RECORDING_ITEMS = list_parser(RoomRecording)
 _Headers = Mapping[str, str] | None
 _PATTERNS = {"RoomSid": SID["RM"], "Sid": SID["RT"]}
 
@@ -93,5 +94,5 @@ class RoomRecordings(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_RECORDING,
+            parse=_RECORDING_ITEMS,
         )

@@ -13,7 +13,7 @@ from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import RecordingRules, Room, RoomStatus, RoomType, VideoCodec
 from ..rules import RulesInput, encode_recording_rules
-from ._base import Resource, options, parser
+from ._base import Resource, list_parser, options, parser
 
 if TYPE_CHECKING:
     from .participants import Participants
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .transcriptions import Transcriptions
 
 _ROOM = parser(Room)
+_ROOM_ITEMS = list_parser(Room)
 _RECORDING_RULES = parser(RecordingRules)
 _Headers = Mapping[str, str] | None
 
@@ -167,7 +168,7 @@ class Rooms(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_ROOM,
+            parse=_ROOM_ITEMS,
         )
 
     # -- inside a room ---------------------------------------------------------------------

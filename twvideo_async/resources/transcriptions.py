@@ -10,12 +10,13 @@ from .._encoding import JsonField
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import Transcription, TranscriptionStatus
-from ._base import Resource, options, parser
+from ._base import Resource, list_parser, options, parser
 
 if TYPE_CHECKING:
     from .._client import VideoClient
 
 _TRANSCRIPTION = parser(Transcription)
+_TRANSCRIPTION_ITEMS = list_parser(Transcription)
 _Headers = Mapping[str, str] | None
 
 
@@ -107,5 +108,5 @@ class Transcriptions(Resource):
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
             options=options(timeout, max_retries, extra_headers),
-            parse=_TRANSCRIPTION,
+            parse=_TRANSCRIPTION_ITEMS,
         )
