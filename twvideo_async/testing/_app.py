@@ -1,0 +1,122 @@
+"""The API application: routes, authentication, fault injection and Twilio's envelope.
+
+One middleware wraps every request: it assigns ``Twilio-Request-Id`` and
+``Twilio-Concurrent-Requests``, checks HTTP Basic credentials (401/20003), applies injected
+faults, and turns every failure (unknown path, wrong method, validation error, crash) into
+Twilio's JSON error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hmac
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from . import _compositions, _hooks, _media, _participants, _recordings, _rooms, _transcriptions
+from ._context import CONTEXT, Context
+from ._errors import (
+    AUTHENTICATE,
+    INTERNAL_ERROR,
+    INVALID_PARAMETER,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    ApiError,
+    error_response,
+)
+
+logger = logging.getLogger("twvideo_async.testing")
+
+
+def _authorized(header: str, credentials: list[tuple[str, str]]) -> bool:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        return False
+    matched = False
+    for expected_user, expected_password in credentials:
+        # Compare every pair in full so timing does not reveal which part was wrong.
+        user_ok = hmac.compare_digest(username.encode(), expected_user.encode())
+        password_ok = hmac.compare_digest(password.encode(), expected_password.encode())
+        matched |= user_ok and password_ok
+    return matched
+
+
+async def _guarded(request: web.Request, handler: Handler, ctx: Context) -> web.StreamResponse:
+    if not _authorized(request.headers.get("Authorization", ""), ctx.credentials):
+        raise ApiError(
+            401,
+            AUTHENTICATE,
+            "Authenticate",
+            headers={"WWW-Authenticate": 'Basic realm="Twilio API"'},
+        )
+    delay = ctx.faults.api_delay(request.method, request.path)
+    if delay > 0:
+        # Sleep, but let close() release delayed requests at once.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ctx.closing.wait(), timeout=delay)
+    for gate in ctx.faults.api_holds(request.method, request.path):
+        await gate.wait()
+    injected = ctx.faults.api_error(request.method, request.path, ctx.in_flight)
+    if injected is not None:
+        raise injected
+    return await handler(request)
+
+
+@web.middleware
+async def twilio_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    ctx = request.app[CONTEXT]
+    ctx.in_flight += 1
+    concurrent = ctx.in_flight
+    request_id = ctx.new_request_id()
+    try:
+        try:
+            response = await _guarded(request, handler, ctx)
+        except ApiError as exc:
+            response = exc.response()
+        except web.HTTPNotFound:
+            response = error_response(
+                404, NOT_FOUND, f"The requested resource {request.path} was not found"
+            )
+        except web.HTTPMethodNotAllowed:
+            response = error_response(
+                405, METHOD_NOT_ALLOWED, f"Method {request.method} not allowed on {request.path}"
+            )
+        except web.HTTPException as exc:
+            code = INVALID_PARAMETER if exc.status < 500 else INTERNAL_ERROR
+            response = error_response(exc.status, code, exc.reason)
+        except Exception:
+            logger.exception("emulator handler failed: %s %s", request.method, request.path)
+            response = error_response(500, INTERNAL_ERROR, "An internal server error occurred")
+        response.headers["Twilio-Request-Id"] = request_id
+        response.headers["Twilio-Concurrent-Requests"] = str(concurrent)
+        return response
+    finally:
+        ctx.in_flight -= 1
+
+
+def build_api_app(ctx: Context) -> web.Application:
+    app = web.Application(middlewares=[twilio_envelope])
+    app[CONTEXT] = ctx
+    for module in (
+        _rooms,
+        _participants,
+        _recordings,
+        _transcriptions,
+        _compositions,
+        _hooks,
+        _media,
+    ):
+        app.router.add_routes(module.routes())
+    return app

@@ -1,0 +1,102 @@
+"""``/v1/Compositions``: create, fetch, list and delete compositions.
+
+A composition is ``enqueued`` until its room completes. After that it moves to ``processing`` and
+then ``completed`` as clients read it (``composition_reads`` reads, default 2) or, when the
+emulator has a ``composition_delay``, once that many seconds have passed on the emulator clock.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ._context import body, context, query, renderer
+from ._errors import ApiError, bad_request
+from ._forms import require_status
+from ._layout import composition_fields
+from ._paging import PAGING_PARAMS, page_response
+
+ROOM_NOT_FOUND = 53106
+CREATE_FIELDS = frozenset(
+    {
+        "RoomSid",
+        "VideoLayout",
+        "AudioSources",
+        "AudioSourcesExcluded",
+        "Resolution",
+        "Format",
+        "StatusCallback",
+        "StatusCallbackMethod",
+        "Trim",
+    }
+)
+LIST_PARAMS = PAGING_PARAMS | {"Status", "DateCreatedAfter", "DateCreatedBefore", "RoomSid"}
+COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
+
+
+async def create_composition(request: web.Request) -> web.Response:
+    params = await body(request, CREATE_FIELDS)
+    state = context(request).state
+    params.required("RoomSid")
+    room_sid = params.sid("RoomSid", "RM") or ""
+    room = state.rooms.get(room_sid)
+    if room is None:
+        raise ApiError(400, ROOM_NOT_FOUND, f"Room {room_sid} was not found")
+    if room.type not in ("group", "group-small"):
+        raise bad_request(f"Compositions need a group room; room {room.sid} is {room.type}")
+    composition = state.create_composition(room, **composition_fields(params))
+    return web.json_response(renderer(request).composition(composition), status=201)
+
+
+async def list_compositions(request: web.Request) -> web.Response:
+    params = query(request, LIST_PARAMS)
+    state = context(request).state
+    status = params.get("Status")
+    require_status(status, COMPOSITION_STATUSES)
+    room_sid = params.sid("RoomSid", "RM")
+    after = params.instant("DateCreatedAfter")
+    before = params.instant("DateCreatedBefore")
+    state.refresh_compositions()
+    found = [
+        c
+        for c in state.compositions.values()
+        if (c.status == status if status is not None else c.status != "deleted")
+        and (room_sid is None or c.room_sid == room_sid)
+        and (after is None or c.date_created >= after)
+        and (before is None or c.date_created <= before)
+    ]
+    return page_response(
+        request,
+        params,
+        found,
+        key="compositions",
+        render=renderer(request).composition,
+        max_page_size=100,
+        observe=state.observe_composition,
+    )
+
+
+async def fetch_composition(request: web.Request) -> web.Response:
+    query(request, ())
+    state = context(request).state
+    composition = state.find_composition(request.match_info["sid"])
+    state.observe_composition(composition)
+    return web.json_response(renderer(request).composition(composition))
+
+
+async def delete_composition(request: web.Request) -> web.Response:
+    query(request, ())
+    state = context(request).state
+    composition = state.find_composition(request.match_info["sid"])
+    if composition.status == "failed":
+        raise bad_request("Compositions with status failed cannot be deleted")
+    state.delete_composition(composition)
+    return web.Response(status=204)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/v1/Compositions", create_composition),
+        web.get("/v1/Compositions", list_compositions, allow_head=False),
+        web.get("/v1/Compositions/{sid}", fetch_composition, allow_head=False),
+        web.delete("/v1/Compositions/{sid}", delete_composition),
+    ]

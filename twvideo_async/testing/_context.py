@@ -1,0 +1,77 @@
+"""What every emulator handler needs, stored on the aiohttp application."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from multidict import CIMultiDictProxy
+
+from ._faults import Faults
+from ._forms import Params
+from ._render import Renderer
+from ._signing import MediaSigner
+from ._state import State
+
+
+@dataclass(frozen=True)
+class StorageRequest:
+    """One request received by the storage origin (``emu.storage_requests``)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: CIMultiDictProxy[str]
+
+
+@dataclass(eq=False)
+class Context:
+    """Shared by the API app and the storage app of one emulator."""
+
+    state: State
+    faults: Faults
+    signer: MediaSigner
+    credentials: list[tuple[str, str]] = field(repr=False)
+    strict: bool
+    request_ids: random.Random
+    storage_port: int = 0
+    storage_requests: list[StorageRequest] = field(default_factory=list)
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: int = 0
+
+    def storage_origin(self, request: web.Request) -> str:
+        """The storage origin on the host name the client used to reach the API, so a client
+        that talks to ``localhost`` (or to a wildcard-bound emulator) is sent somewhere it can
+        reach."""
+        host = request.url.host or "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.storage_port}"
+
+    def new_request_id(self) -> str:
+        return f"RQ{self.request_ids.getrandbits(128):032x}"
+
+
+CONTEXT = web.AppKey("twvideo_emulator_context", Context)
+
+
+def context(request: web.Request) -> Context:
+    return request.app[CONTEXT]
+
+
+def renderer(request: web.Request) -> Renderer:
+    """A renderer producing absolute URLs on the origin this request was sent to."""
+    return Renderer(context(request).state, str(request.url.origin()))
+
+
+async def body(request: web.Request, allowed: Collection[str]) -> Params:
+    """The request's form body, validated against the endpoint's field names."""
+    return await Params.from_body(request, allowed, strict=context(request).strict)
+
+
+def query(request: web.Request, allowed: Collection[str]) -> Params:
+    """The request's query string, validated against the endpoint's parameters."""
+    return Params.from_query(request, allowed, strict=context(request).strict)

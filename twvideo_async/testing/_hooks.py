@@ -1,0 +1,161 @@
+"""Composition hooks and the ``/Default`` storage settings singletons.
+
+Hook updates are not partial: as on Twilio, every optional field left out of the POST goes back
+to its default, so clients must send the full desired state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from aiohttp import web
+
+from ._context import body, context, query, renderer
+from ._errors import bad_request
+from ._forms import Params
+from ._layout import composition_fields
+from ._models import StorageSettings
+from ._paging import PAGING_PARAMS, page_response
+
+HOOK_FIELDS = frozenset(
+    {
+        "FriendlyName",
+        "Enabled",
+        "VideoLayout",
+        "AudioSources",
+        "AudioSourcesExcluded",
+        "Resolution",
+        "Format",
+        "StatusCallback",
+        "StatusCallbackMethod",
+        "Trim",
+    }
+)
+LIST_PARAMS = PAGING_PARAMS | {"Enabled", "DateCreatedAfter", "DateCreatedBefore", "FriendlyName"}
+SETTINGS_FIELDS = frozenset(
+    {
+        "FriendlyName",
+        "AwsCredentialsSid",
+        "EncryptionKeySid",
+        "AwsS3Url",
+        "AwsStorageEnabled",
+        "EncryptionEnabled",
+    }
+)
+
+
+def _hook_fields(request: web.Request, params: Params, current: str | None) -> dict[str, Any]:
+    name = params.required("FriendlyName")
+    if len(name) > 100:
+        raise bad_request("FriendlyName must be at most 100 characters")
+    for other in context(request).state.hooks.values():
+        if other.friendly_name == name and other.sid != current:
+            raise bad_request(f"FriendlyName {name!r} is already used by hook {other.sid}")
+    return {
+        "friendly_name": name,
+        "enabled": params.flag("Enabled", True),
+        **composition_fields(params),
+    }
+
+
+async def create_hook(request: web.Request) -> web.Response:
+    params = await body(request, HOOK_FIELDS)
+    state = context(request).state
+    fields = _hook_fields(request, params, None)
+    hook = state.create_hook(fields.pop("friendly_name"), **fields)
+    return web.json_response(renderer(request).hook(hook), status=201)
+
+
+async def update_hook(request: web.Request) -> web.Response:
+    params = await body(request, HOOK_FIELDS)
+    state = context(request).state
+    hook = state.find_hook(request.match_info["sid"])
+    # Full replacement: whatever the POST leaves out returns to its default.
+    for key, value in _hook_fields(request, params, hook.sid).items():
+        setattr(hook, key, value)
+    hook.date_updated = state.now()
+    return web.json_response(renderer(request).hook(hook))
+
+
+def _name_matcher(pattern: str) -> re.Pattern[str]:
+    # FriendlyName filters accept "*" wildcards (the spec's example filters by "*Hook*").
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+async def list_hooks(request: web.Request) -> web.Response:
+    params = query(request, LIST_PARAMS)
+    state = context(request).state
+    enabled = params.flag("Enabled", True) if params.has("Enabled") else None
+    name = params.get("FriendlyName")
+    matcher = _name_matcher(name) if name is not None else None
+    after = params.instant("DateCreatedAfter")
+    before = params.instant("DateCreatedBefore")
+    found = [
+        h
+        for h in state.hooks.values()
+        if (enabled is None or h.enabled == enabled)
+        and (matcher is None or matcher.match(h.friendly_name))
+        and (after is None or h.date_created >= after)
+        and (before is None or h.date_created <= before)
+    ]
+    return page_response(
+        request, params, found, key="composition_hooks", render=renderer(request).hook
+    )
+
+
+async def fetch_hook(request: web.Request) -> web.Response:
+    query(request, ())
+    hook = context(request).state.find_hook(request.match_info["sid"])
+    return web.json_response(renderer(request).hook(hook))
+
+
+async def delete_hook(request: web.Request) -> web.Response:
+    query(request, ())
+    state = context(request).state
+    del state.hooks[state.find_hook(request.match_info["sid"]).sid]
+    return web.Response(status=204)
+
+
+def _settings(request: web.Request) -> StorageSettings:
+    state = context(request).state
+    if request.path.startswith("/v1/CompositionSettings"):
+        return state.composition_settings
+    return state.recording_settings
+
+
+async def fetch_settings(request: web.Request) -> web.Response:
+    query(request, ())
+    return web.json_response(renderer(request).settings(_settings(request), request.path))
+
+
+async def update_settings(request: web.Request) -> web.Response:
+    params = await body(request, SETTINGS_FIELDS)
+    settings = _settings(request)
+    # Validate everything first, then replace the whole singleton (omitted fields reset).
+    values = StorageSettings(
+        friendly_name=params.required("FriendlyName"),
+        aws_credentials_sid=params.sid("AwsCredentialsSid", "CR"),
+        aws_s3_url=params.url("AwsS3Url"),
+        aws_storage_enabled=params.flag("AwsStorageEnabled", False),
+        encryption_key_sid=params.sid("EncryptionKeySid", "CR"),
+        encryption_enabled=params.flag("EncryptionEnabled", False),
+    )
+    for item in dataclasses.fields(values):
+        setattr(settings, item.name, getattr(values, item.name))
+    return web.json_response(renderer(request).settings(settings, request.path))
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.post("/v1/CompositionHooks", create_hook),
+        web.get("/v1/CompositionHooks", list_hooks, allow_head=False),
+        web.get("/v1/CompositionHooks/{sid}", fetch_hook, allow_head=False),
+        web.post("/v1/CompositionHooks/{sid}", update_hook),
+        web.delete("/v1/CompositionHooks/{sid}", delete_hook),
+        web.get("/v1/CompositionSettings/Default", fetch_settings, allow_head=False),
+        web.post("/v1/CompositionSettings/Default", update_settings),
+        web.get("/v1/RecordingSettings/Default", fetch_settings, allow_head=False),
+        web.post("/v1/RecordingSettings/Default", update_settings),
+    ]

@@ -1,0 +1,108 @@
+"""``/Media`` endpoints: a 302 to a signed, expiring URL on the storage origin.
+
+Like Twilio, the answer carries the URL twice, in ``Location`` and in a JSON body
+``{"redirect_to": url}``, and only ``completed`` recordings and compositions have media (anything
+else is a 404). ``Ttl`` (1..3600 s, default 600) sets the URL's lifetime and ``ContentDisposition``
+is passed through to the storage response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from ._context import context, query
+from ._errors import NOT_FOUND, TTL_OUT_OF_RANGE, ApiError, bad_request
+from ._state import State, is_sid
+
+
+@dataclass(frozen=True)
+class MediaObject:
+    """What the storage origin needs to serve one recording's or composition's media."""
+
+    sid: str
+    size: int
+    content_type: str
+    filename: str
+    status: str
+    modified: datetime
+
+    @property
+    def available(self) -> bool:
+        return self.status == "completed"
+
+
+def media_object(state: State, sid: str) -> MediaObject | None:
+    """The media behind a recording (``RT``) or composition (``CJ``) SID, if it exists."""
+    if is_sid(sid, "RT") and sid in state.recordings:
+        rec = state.recordings[sid]
+        finished = rec.date_created + timedelta(seconds=rec.duration)
+        return MediaObject(sid, rec.size, rec.content_type, rec.filename, rec.status, finished)
+    if is_sid(sid, "CJ") and sid in state.compositions:
+        comp = state.compositions[sid]
+        finished = comp.date_completed or comp.date_created
+        return MediaObject(sid, comp.size, comp.content_type, comp.filename, comp.status, finished)
+    return None
+
+
+def storage_path(state: State, obj: MediaObject) -> str:
+    folder = "Recordings" if obj.sid.startswith("RT") else "Compositions"
+    return f"/{state.account_sid}/{folder}/{obj.filename}"
+
+
+def _redirect(request: web.Request, sid: str) -> web.Response:
+    params = query(request, ("Ttl", "ContentDisposition"))
+    ctx = context(request)
+    obj = media_object(ctx.state, sid)
+    if obj is None:
+        raise ApiError(404, NOT_FOUND, f"The requested resource {sid} was not found")
+    if not obj.available:
+        raise ApiError(
+            404,
+            NOT_FOUND,
+            f"The media for {sid} is not available (status {obj.status}); "
+            "media can be fetched once the status is completed",
+        )
+    ttl = params.number("Ttl", 600, low=1, high=3600, code=TTL_OUT_OF_RANGE)
+    disposition = params.get("ContentDisposition")
+    if disposition is not None:
+        kind = disposition.split(";", 1)[0].strip().lower()
+        if kind not in ("attachment", "inline"):
+            raise bad_request(
+                "ContentDisposition must start with attachment or inline, for example "
+                'inline; filename="talk.mp4"'
+            )
+    path = storage_path(ctx.state, obj)
+    expires = int(ctx.state.clock.time()) + ttl
+    query_string = ctx.signer.signed_query(path, expires, disposition)
+    url = f"{ctx.storage_origin(request)}{path}?{query_string}"
+    return web.json_response({"redirect_to": url}, status=302, headers={"Location": url})
+
+
+async def recording_media(request: web.Request) -> web.Response:
+    sid = request.match_info["sid"]
+    context(request).state.find_recording(sid)
+    return _redirect(request, sid)
+
+
+async def room_recording_media(request: web.Request) -> web.Response:
+    state = context(request).state
+    room = state.find_room(request.match_info["room"], by_name=False)
+    recording = state.find_recording(request.match_info["sid"], room=room)
+    return _redirect(request, recording.sid)
+
+
+async def composition_media(request: web.Request) -> web.Response:
+    sid = request.match_info["sid"]
+    context(request).state.find_composition(sid)
+    return _redirect(request, sid)
+
+
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get("/v1/Recordings/{sid}/Media", recording_media, allow_head=False),
+        web.get("/v1/Rooms/{room}/Recordings/{sid}/Media", room_recording_media, allow_head=False),
+        web.get("/v1/Compositions/{sid}/Media", composition_media, allow_head=False),
+    ]

@@ -1,0 +1,191 @@
+"""The storage origin: an S3-like server for media bytes, on its own port.
+
+It checks the signed query (``Expires``, ``Signature``), refuses any request that also carries an
+``Authorization`` header (S3 allows one auth mechanism per request), supports ``Range`` with 206
+and records every request it receives, so tests can assert that no Twilio credential ever
+reached it. Errors use S3's XML body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ._context import CONTEXT, Context, StorageRequest
+from ._fault_rules import StoragePlan
+from ._keystream import iter_media, media_etag
+from ._media import MediaObject, media_object, storage_path
+from ._signing import DISPOSITION_PARAM
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _xml_error(status: int, code: str, message: str, request_id: str) -> web.Response:
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{request_id}</RequestId></Error>"
+    )
+    return web.Response(status=status, text=text, content_type="application/xml")
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """``(start, end_exclusive)``, None to serve everything, or ``"unsatisfiable"``."""
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None  # multiple or malformed ranges: serve the whole object, as S3 does
+    first, last = match.group(1), match.group(2)
+    if first == "" and last == "":
+        return None
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return "unsatisfiable"
+        return (max(0, size - length), size)
+    start = int(first)
+    end = size if last == "" else min(size, int(last) + 1)
+    if start >= size or end <= start:
+        return "unsatisfiable"
+    return (start, end)
+
+
+async def _pause(ctx: Context, seconds: float) -> bool:
+    """Sleep ``seconds`` unless the emulator closes first; True if it is closing."""
+    try:
+        await asyncio.wait_for(ctx.closing.wait(), timeout=seconds)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
+async def serve_object(request: web.Request) -> web.StreamResponse:
+    ctx = request.app[CONTEXT]
+    request_id = f"{ctx.request_ids.getrandbits(64):016X}"
+    ctx.storage_requests.append(
+        StorageRequest(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=CIMultiDictProxy(CIMultiDict(request.headers)),
+        )
+    )
+    refusal = _refusal(ctx, request, request_id)
+    if refusal is not None:
+        return refusal
+    sid = request.path.rsplit("/", 1)[-1].split(".", 1)[0]
+    obj = media_object(ctx.state, sid)
+    if obj is None or not obj.available or storage_path(ctx.state, obj) != request.path:
+        return _xml_error(404, "NoSuchKey", "The specified key does not exist.", request_id)
+    plan = ctx.faults.storage_plan(request.method, request.path)
+    if plan.error is not None:
+        status, code, message = plan.error
+        return _xml_error(status, code, message, request_id)
+    return await _send(ctx, request, obj, plan, request_id)
+
+
+def _refusal(ctx: Context, request: web.Request, request_id: str) -> web.Response | None:
+    """The S3-style error for a request that is not a correctly signed, unexpired GET."""
+    if request.method not in ("GET", "HEAD"):
+        return _xml_error(
+            405, "MethodNotAllowed", "The specified method is not allowed", request_id
+        )
+    if "Authorization" in request.headers:
+        return _xml_error(
+            400,
+            "InvalidArgument",
+            "Only one auth mechanism allowed: a signed URL must not also carry an "
+            "Authorization header",
+            request_id,
+        )
+    expires_text = request.query.get("Expires", "")
+    signature = request.query.get("Signature", "")
+    disposition = request.query.get(DISPOSITION_PARAM)
+    if not expires_text.isdigit() or not signature:
+        return _xml_error(
+            403,
+            "AccessDenied",
+            "Query-string authentication needs Expires and Signature",
+            request_id,
+        )
+    if not ctx.signer.verify(request.path, int(expires_text), disposition, signature):
+        return _xml_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature does not match the object path, expiry and disposition",
+            request_id,
+        )
+    if ctx.state.clock.time() > int(expires_text):
+        return _xml_error(403, "AccessDenied", "Request has expired", request_id)
+    return None
+
+
+async def _send(
+    ctx: Context, request: web.Request, obj: MediaObject, plan: StoragePlan, request_id: str
+) -> web.StreamResponse:
+    """Stream the object (or the requested range), applying the plan's body faults."""
+    disposition = request.query.get(DISPOSITION_PARAM)
+    headers = CIMultiDict[str]()
+    headers["Content-Type"] = obj.content_type
+    headers["ETag"] = media_etag(obj.sid, obj.size)
+    headers["Accept-Ranges"] = "bytes"
+    headers["Last-Modified"] = format_datetime(obj.modified, usegmt=True)
+    headers["Content-Disposition"] = disposition or f'attachment; filename="{obj.filename}"'
+    headers["x-amz-request-id"] = request_id
+    start, end, status = 0, obj.size, 200
+    range_header = request.headers.get("Range")
+    if range_header and not plan.ignore_range:
+        wanted = _parse_range(range_header, obj.size)
+        if wanted == "unsatisfiable":
+            refusal = _xml_error(
+                416, "InvalidRange", "The requested range is not satisfiable", request_id
+            )
+            refusal.headers["Content-Range"] = f"bytes */{obj.size}"
+            return refusal
+        if isinstance(wanted, tuple):
+            start, end = wanted
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{obj.size}"
+
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = end - start
+    await response.prepare(request)
+    if request.method == "HEAD":
+        return response
+    sent = 0
+    for chunk in iter_media(obj.sid, obj.size, start, end):
+        if plan.stall_after is not None and sent + len(chunk) > plan.stall_after:
+            head = plan.stall_after - sent
+            await response.write(chunk[:head])
+            sent += head
+            chunk = chunk[head:]
+            plan.stall_after = None
+            if await _pause(ctx, plan.stall_seconds):
+                _drop(request)
+                return response
+        if plan.cut_after is not None and sent + len(chunk) > plan.cut_after:
+            await response.write(chunk[: plan.cut_after - sent])
+            _drop(request)
+            return response
+        await response.write(chunk)
+        sent += len(chunk)
+    await response.write_eof()
+    return response
+
+
+def _drop(request: web.Request) -> None:
+    # Close the connection mid-body: the client sees fewer bytes than Content-Length.
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+
+
+def build_storage_app(ctx: Context) -> web.Application:
+    app = web.Application()
+    app[CONTEXT] = ctx
+    app.router.add_route("*", "/{path:.*}", serve_object)
+    return app
