@@ -190,8 +190,8 @@ class CompositionHooks(Resource):
         state["status_callback_method"] = getattr(
             state["status_callback_method"], "value", state["status_callback_method"]
         )
-        if state["video_layout"] is not None:
-            state["video_layout"] = dict(state["video_layout"])
+        # Twilio returns {} for "no layout"; sending that back would be refused as invalid.
+        state["video_layout"] = dict(state["video_layout"]) if state["video_layout"] else None
         state.update(changes)
         friendly_name = state.pop("friendly_name", None) or current.friendly_name or ""
         return await self.update(sid, friendly_name=friendly_name, **state)
