@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .._bulk import DownloadSummary, MediaItem, composition_item
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
+from .._media import MediaPath
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..errors import APITimeoutError, InvalidRequestError
 from ..models import Composition, CompositionFormat, CompositionStatus
 from ..models.layout import parse_resolution
 from ..rules import encode_video_layout
-from ._base import SID, Resource, list_parser, options, parser
+from ._base import SID, list_parser, options, parser
+from ._media_api import MediaMethods
 
 _COMPOSITION = parser(Composition)
 _COMPOSITION_ITEMS = list_parser(Composition)
@@ -33,8 +37,22 @@ def layout_field(video_layout: Any, resolution: str | None) -> str | None:
     return encode_video_layout(video_layout, resolution)
 
 
-class Compositions(Resource):
-    """``client.compositions``: compose a room's recordings into one playable file."""
+class Compositions(MediaMethods):
+    """``client.compositions``: compose a room's recordings into one playable file, and fetch
+    it (``download``, ``stream``, ``download_many``, ``download_all``)."""
+
+    def _media_path(self, sid: str) -> MediaPath:
+        return MediaPath.composition(sid)
+
+    def _media_item(self, value: Any) -> MediaItem:
+        return composition_item(value)
+
+    async def download_all(
+        self, room_sid: str, directory: str | os.PathLike[str], **options: Any
+    ) -> DownloadSummary:
+        """Download every completed composition of a room into ``directory``."""
+        listing = self.list(room_sid=_room_sid(room_sid), status=CompositionStatus.COMPLETED)
+        return await self.download_many(listing, directory, **options)
 
     async def create(
         self,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from .._bulk import MediaItem, recording_item
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
+from .._media import MediaPath
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import Recording, RecordingStatus, RecordingType
-from ._base import SID, Resource, list_parser, options, parser
+from ._base import SID, list_parser, options, parser
+from ._media_api import MediaMethods
 
 _RECORDING = parser(Recording)
 _RECORDING_ITEMS = list_parser(Recording)
@@ -17,8 +21,15 @@ _Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["RT"]}
 
 
-class Recordings(Resource):
-    """``client.recordings``: every track recording (``RT...``) of the account."""
+class Recordings(MediaMethods):
+    """``client.recordings``: every track recording (``RT...``) of the account, and their
+    media (``download``, ``stream``, ``download_many``)."""
+
+    def _media_path(self, sid: str) -> MediaPath:
+        return MediaPath.recording(sid)
+
+    def _media_item(self, value: Any) -> MediaItem:
+        return recording_item(value)
 
     async def fetch(
         self,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .._bulk import DownloadSummary, MediaItem
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._media import MediaPath
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import RecordingStatus, RoomRecording
-from ._base import SID, Resource, list_parser, options, parser
+from ._base import SID, list_parser, options, parser
+from ._media_api import MediaMethods
 
 if TYPE_CHECKING:
     from .._client import VideoClient
@@ -21,12 +25,32 @@ _Headers = Mapping[str, str] | None
 _PATTERNS = {"RoomSid": SID["RM"], "Sid": SID["RT"]}
 
 
-class RoomRecordings(Resource):
-    """``client.rooms.recordings(room_sid)``: the track recordings of one room."""
+class RoomRecordings(MediaMethods):
+    """``client.rooms.recordings(room_sid)``: the track recordings of one room, and their
+    media through ``/v1/Rooms/{RM}/Recordings/{RT}/Media``."""
 
     def __init__(self, client: VideoClient, room_sid: str) -> None:
         super().__init__(client)
         self.room_sid = room_sid
+
+    def _media_path(self, sid: str) -> MediaPath:
+        return MediaPath.room_recording(self.room_sid, sid)
+
+    def _media_item(self, value: Any) -> MediaItem:
+        if isinstance(value, str):
+            return MediaItem(value, self._media_path(value))
+        sid = value.sid
+        extension = getattr(value.container_format, "value", value.container_format)
+        size = value.size if isinstance(value.size, int) else None
+        name = f"{sid}.{extension}" if extension else None
+        return MediaItem(sid, self._media_path(sid), name, size)
+
+    async def download_all(
+        self, directory: str | os.PathLike[str], **options: Any
+    ) -> DownloadSummary:
+        """Download every completed recording of the room into ``directory``."""
+        listing = self.list(status=RecordingStatus.COMPLETED)
+        return await self.download_many(listing, directory, **options)
 
     async def fetch(
         self,

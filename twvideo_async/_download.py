@@ -1,0 +1,373 @@
+"""Downloading one media object to a file: temporary name, resume, integrity, progress.
+
+Guarantees (each has a test):
+
+* bytes go to ``.{name}.part-<random>`` beside the final path and are renamed onto it
+  (``os.replace``) only once their count equals storage's ``Content-Length`` and their MD5
+  matches where storage states one (``_partfile.expected_md5``); a cancelled or failed download
+  removes its temporary file and never touches the final path;
+* a dropped or stalled connection resumes with ``Range: bytes=N-``: the 206 must start at N,
+  with the same total and ETag, else the file starts again from zero; a storage that ignores
+  ``Range`` (answers 200) restarts the file; a 403 (the signed URL expired) gets a fresh URL
+  from ``/Media`` first;
+* ``max_attempts`` bounds consecutive attempts that bring no new bytes: an attempt that makes
+  progress resets the count, so a long file on a flaky link still finishes while a storage that
+  keeps failing is given up on quickly. Waits between attempts back off exponentially;
+* bodies are read in 64 KiB pieces and written in batches of at most 1 MiB from a worker
+  thread, so memory does not grow with the file size and the event loop never waits on a disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ._logging import logger
+from ._media import MediaPath, MediaSource
+from ._partfile import (
+    PartFile,
+    check_file_name,
+    existing_size,
+    expected_md5,
+    name_from_response,
+    parse_content_range,
+    resolve_target,
+)
+from ._progress import ProgressCallback, ProgressCallbackError, ProgressKind, Reporter, Tally
+from ._request import Timeout
+from ._retry import backoff_delay
+from ._storage import StorageResponse, is_expired_url_error
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    IntegrityError,
+    InternalServerError,
+    InvalidRequestError,
+    RateLimitError,
+)
+
+if TYPE_CHECKING:
+    from ._client import VideoClient
+
+READ_SIZE = 64 * 1024
+WRITE_SIZE = 1024 * 1024
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+@attrs.frozen(kw_only=True)
+class FileOutcome:
+    path: Path
+    bytes: int
+    sha256: str | None
+    skipped: bool
+    attempts: int
+
+
+class _Mismatch(Exception):
+    """The bytes on disk cannot be kept or extended: the file starts again from zero."""
+
+
+def _retryable(error: APIError) -> bool:
+    if isinstance(error, APIConnectionError | InternalServerError | RateLimitError):
+        return True
+    return error.status == 408 or is_expired_url_error(error)
+
+
+def check_max_attempts(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"max_attempts must be an integer >= 1, got {value!r}")
+    return value
+
+
+class Transfer:
+    """The attempt loop for one file. ``run()`` returns once the file is final or skipped."""
+
+    def __init__(
+        self,
+        source: MediaSource,
+        directory: Path,
+        name: str | None,
+        *,
+        report: Reporter,
+        claim: Callable[[str], None] | None = None,
+        expected_size: int | None = None,
+        skip_existing: bool = False,
+        overwrite: bool = True,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        fsync: bool = False,
+    ) -> None:
+        self.source = source
+        self.directory = directory
+        # Without a name, the first storage answer names the file (see name_from_response);
+        # ``claim`` then vets the name (download_many refuses two items with one name).
+        self.final = None if name is None else directory / name
+        self.claim = claim
+        self.report = report
+        self.expected_size = expected_size
+        self.skip_existing = skip_existing
+        self.overwrite = overwrite
+        self.max_attempts = max_attempts
+        self.fsync = fsync
+        self.existing: int | None = None
+        self.part: PartFile | None = None
+        self.url: str | None = None
+        self.total: int | None = None
+        self.etag: str | None = None
+        self.checksum: tuple[str, str] | None = None
+        self.answered = False  # a first full answer arrived (existing file checked)
+        self.attempts = 0
+
+    def _skipped(self, final: Path, size: int) -> FileOutcome:
+        return FileOutcome(
+            path=final, bytes=size, sha256=None, skipped=True, attempts=self.attempts
+        )
+
+    async def _look_at_final(self, final: Path) -> None:
+        """Note a file already at the final path; refuse it early if it may not be replaced."""
+        self.existing = await asyncio.to_thread(existing_size, final)
+        if self.existing is not None and not self.overwrite and not self.skip_existing:
+            raise FileExistsError(f"{final} exists; pass overwrite=True to replace it")
+
+    async def run(self) -> FileOutcome:
+        final = self.final
+        if final is not None:
+            await self._look_at_final(final)
+            existing = self.existing
+            if self.skip_existing and existing is not None and existing == self.expected_size:
+                await self.report(ProgressKind.SKIPPED, existing, existing)
+                return self._skipped(final, existing)
+        try:
+            return await self._attempts()
+        finally:
+            part = self.part
+            if part is not None and not part.committed:
+                part.discard()
+
+    async def _attempts(self) -> FileOutcome:
+        requester = self.source.client._requester
+        stalled = 0
+        while True:
+            self.attempts += 1
+            if self.url is None:
+                self.url = await self.source.resolve()
+            before = 0 if self.part is None else self.part.size
+            try:
+                outcome = await self._attempt(self.url, before)
+                if outcome is not None:
+                    return outcome
+                return await self._finish()
+            except APIError as exc:
+                if not _retryable(exc):
+                    raise
+                part = self.part
+                stalled = 0 if part is not None and part.size > before else stalled + 1
+                if stalled >= self.max_attempts:
+                    exc.retries_taken = self.attempts - 1
+                    raise
+                if is_expired_url_error(exc):
+                    self.url = None  # a fresh signed URL from /Media; no reason to wait
+                    continue
+                reason = type(exc).__name__
+            except _Mismatch as exc:
+                stalled += 1
+                if stalled >= self.max_attempts:
+                    raise IntegrityError(
+                        f"the download of {self.source.media.sid} failed its integrity check: "
+                        f"{exc}; nothing was kept"
+                    ) from None
+                await self._restart()
+                reason = str(exc)
+            delay = backoff_delay(stalled, requester.rng)
+            logger.info(
+                "media %s: %s; attempt %d in %.2fs from byte %d",
+                self.source.media.template,
+                reason,
+                self.attempts + 1,
+                delay,
+                0 if self.part is None else self.part.size,
+            )
+            await requester.sleep(delay)
+
+    async def _attempt(self, url: str, offset: int) -> FileOutcome | None:
+        """One storage request from ``offset``; a FileOutcome only when the file is skipped."""
+        async with await self.source.open(url, start=offset) as response:
+            if response.status == 200:
+                skipped = await self._begin(response)
+                if skipped is not None:
+                    return skipped
+            elif response.status == 206 and offset:
+                self._check_resume(response, offset)
+            else:
+                raise APIResponseValidationError(
+                    f"the storage host {response.host} answered HTTP {response.status} to a "
+                    f"request from byte {offset}",
+                    method="GET",
+                    status=response.status,
+                )
+            assert self.part is not None
+            await self._pump(response, self.part)
+        return None
+
+    async def _begin(self, response: StorageResponse) -> FileOutcome | None:
+        """A full answer: the file starts at zero (again, if storage ignored ``Range``)."""
+        self.total = response.content_length
+        self.etag = response.headers.get("ETag")
+        self.checksum = expected_md5(response.headers)
+        if not self.answered:
+            self.answered = True
+            final = self.final
+            if final is None:
+                name = name_from_response(response.headers, self.source.media.sid)
+                if self.claim is not None:
+                    self.claim(name)
+                final = self.final = self.report.path = self.directory / name
+                await self._look_at_final(final)
+            existing = self.existing
+            if existing is not None:
+                if self.skip_existing and existing in (self.total, self.expected_size):
+                    await self.report(ProgressKind.SKIPPED, existing, existing)
+                    return self._skipped(final, existing)
+                if not self.overwrite:
+                    raise FileExistsError(
+                        f"{final} exists but is incomplete; pass overwrite=True to replace it"
+                    )
+        if self.part is None:
+            assert self.final is not None
+            self.part = PartFile(self.final, md5=self.checksum is not None)
+            await self.report(ProgressKind.STARTED, 0, self.total)
+        elif self.part.size:
+            logger.debug("storage host %s ignored Range: restarting", response.host)
+            await self._restart()
+        return None
+
+    def _check_resume(self, response: StorageResponse, offset: int) -> None:
+        """A 206 may only extend the file if it starts where the file ends, on the same object."""
+        parsed = parse_content_range(response.headers.get("Content-Range"))
+        if parsed is None or parsed[0] != offset:
+            raise _Mismatch(f"storage resumed at another byte than {offset}")
+        total = parsed[1]
+        if self.total is not None and total is not None and total != self.total:
+            raise _Mismatch("the object changed size between attempts")
+        etag = response.headers.get("ETag")
+        if self.etag and etag and etag != self.etag:
+            raise _Mismatch("the object changed (new ETag) between attempts")
+
+    async def _restart(self) -> None:
+        if self.part is not None:
+            await asyncio.to_thread(self.part.reset, md5=self.checksum is not None)
+            await self.report(ProgressKind.RESTARTED, 0, self.total)
+
+    async def _pump(self, response: StorageResponse, part: PartFile) -> None:
+        """Copy the body in batches; bytes that arrived before a failure are kept."""
+        batch: list[bytes] = []
+        pending = 0
+        try:
+            while chunk := await response.read_chunk(READ_SIZE):
+                batch.append(chunk)
+                pending += len(chunk)
+                if pending >= WRITE_SIZE:
+                    await asyncio.to_thread(part.write, batch)
+                    batch, pending = [], 0
+                    await self.report(ProgressKind.BYTES, part.size, self.total)
+        except APIError:
+            # TCP delivers in order: what arrived is the prefix the next attempt resumes after.
+            if batch:
+                await asyncio.to_thread(part.write, batch)
+            raise
+        if batch:
+            await asyncio.to_thread(part.write, batch)
+            await self.report(ProgressKind.BYTES, part.size, self.total)
+
+    async def _finish(self) -> FileOutcome:
+        part = self.part
+        assert part is not None
+        if self.total is not None and part.size != self.total:
+            raise _Mismatch(f"got {part.size} bytes where storage announced {self.total}")
+        if self.checksum is not None and part.md5 != self.checksum[0]:
+            raise _Mismatch(f"the MD5 of the bytes does not match storage's {self.checksum[1]}")
+        await asyncio.to_thread(part.finish, self.fsync)
+        part.commit()
+        await self.report(ProgressKind.FINISHED, part.size, self.total)
+        return FileOutcome(
+            path=part.final,
+            bytes=part.size,
+            sha256=part.sha256,
+            skipped=False,
+            attempts=self.attempts,
+        )
+
+
+async def download_media(
+    client: VideoClient,
+    media: MediaPath | str,
+    target: str | os.PathLike[str],
+    *,
+    default_name: str | None = None,
+    expected_size: int | None = None,
+    skip_existing: bool = False,
+    overwrite: bool = True,
+    progress: ProgressCallback | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    fsync: bool = False,
+    ttl: int | None = None,
+    timeout: Timeout | float | None = None,
+    max_retries: int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    read_timeout: float | None = None,
+    allow_http: bool | None = None,
+) -> Path:
+    """Download one media object to ``target``: a file path, or a directory + ``default_name``.
+
+    Returns the final path. Without ``default_name`` a directory target gets storage's own
+    file name (Twilio's default ``Content-Disposition``, ``RT....mka``/``CJ....mp4``), or the
+    SID plus the extension of the ``Content-Type``. ``skip_existing`` keeps a file already
+    there when its size equals ``expected_size`` or storage's ``Content-Length``;
+    ``overwrite=False`` refuses to replace an existing file (``FileExistsError``).
+    ``progress`` receives :class:`Progress` events (a function or a coroutine function); an
+    exception it raises stops the download and is re-raised. ``timeout``, ``max_retries`` and
+    ``extra_headers`` apply to the ``/Media`` API call only; ``read_timeout`` bounds each wait
+    for storage bytes.
+    """
+    source = MediaSource.build(
+        client,
+        media,
+        ttl=ttl,
+        timeout=timeout,
+        max_retries=max_retries,
+        extra_headers=extra_headers,
+        read_timeout=read_timeout,
+        allow_http=allow_http,
+    )
+    check_max_attempts(max_attempts)
+    if default_name is not None:
+        check_file_name(default_name)
+    directory, name = await asyncio.to_thread(resolve_target, target, default_name)
+    transfer = Transfer(
+        source,
+        directory,
+        name,
+        report=Tally(progress, 1).reporter(source.media.sid, directory / (name or "")),
+        expected_size=expected_size,
+        skip_existing=skip_existing,
+        overwrite=overwrite,
+        max_attempts=max_attempts,
+        fsync=fsync,
+    )
+    try:
+        try:
+            outcome = await transfer.run()
+        except Exception as exc:
+            if not isinstance(exc, ProgressCallbackError):
+                await transfer.report(ProgressKind.FAILED, 0, transfer.total, exc)
+            raise
+    except ProgressCallbackError as exc:
+        cause = exc.__cause__
+        assert cause is not None
+        raise cause from None
+    return outcome.path
