@@ -1,0 +1,122 @@
+"""The ``twvideo`` command, run as a subprocess against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from twvideo_async.testing import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
+    env.update(extra)
+    return env
+
+
+async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *TWVIDEO,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env or clean_env(),
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def readme_main_job() -> str:
+    lines = (ROOT / "README.md").read_text().splitlines()
+    return next(line for line in lines if "twvideo --emulator" in line)
+
+
+async def test_the_readme_main_job_downloads_every_recording(tmp_path: Path) -> None:
+    command = readme_main_job()
+    args = command.split("twvideo ", 1)[1].split()
+    assert args[:3] == ["--emulator", "recordings", "download"]
+    dest = tmp_path / "recordings"
+    args[args.index("--dest") + 1] = str(dest)
+    code, out, err = await run(*args)
+    assert code == 0, err
+    names = files_in(dest)
+    assert len(names) == 12 and all(re.fullmatch(r"RT[0-9a-f]{32}\.mk[av]", n) for n in names)
+    assert "12 files: 12 downloaded, 0 already complete, 0 failed" in out
+    code, out, _ = await run(*args)  # a rerun finds everything complete
+    assert code == 0 and "12 already complete" in out
+
+
+async def test_failed_downloads_exit_non_zero(twvideo_emulator: Emulator, tmp_path: Path) -> None:
+    twvideo_emulator.seed(rooms=1, recordings_per_room=3)
+    twvideo_emulator.faults.storage_error(404, count=None)  # every object gone from storage
+    sid, secret = twvideo_emulator.credentials
+    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    args = ["--base-url", twvideo_emulator.base_url, "recordings", "download"]
+    code, out, err = await run(*args, "--dest", str(tmp_path), env=env)
+    assert code == 1
+    assert "3 failed" in out
+    assert files_in(tmp_path) == []
+    assert "Traceback" not in err
+
+
+async def test_lists_and_room_commands(twvideo_emulator: Emulator) -> None:
+    seeded = twvideo_emulator.seed(rooms=2, recordings_per_room=1)
+    live = twvideo_emulator.state.create_room(unique_name="live")
+    sid, secret = twvideo_emulator.credentials
+    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    base = ["--base-url", twvideo_emulator.base_url]
+    code, out, _ = await run(*base, "rooms", "list", "--status", "completed", env=env)
+    assert code == 0 and all(room in out for room in seeded.rooms)
+    code, out, _ = await run(*base, "recordings", "list", "--room", seeded.rooms[0], env=env)
+    assert code == 0 and seeded.recordings[0] in out and seeded.recordings[1] not in out
+    code, out, _ = await run(*base, "rooms", "complete", "live", env=env)
+    assert code == 0 and live.sid in out and "completed" in out
+    code, out, err = await run(*base, "rooms", "show", "RM" + "0" * 32, env=env)
+    assert code == 1
+    (line,) = err.strip().splitlines()
+    assert "code 20404" in line and "Traceback" not in err
+
+
+async def test_missing_credentials_is_one_clear_line() -> None:
+    code, _, err = await run("rooms", "list")
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert "TWILIO_API_KEY_SID" in line
+
+
+async def test_bad_arguments_are_usage_errors() -> None:
+    code, _, err = await run("--emulator", "recordings", "download", "--concurrency", "0")
+    assert code == 2 and "expected a whole number >= 1" in err
+
+
+def test_readme_opens_with_the_main_job_and_the_test_command() -> None:
+    text = (ROOT / "README.md").read_text()
+    first_block = text.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in first_block.strip().splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert "twvideo --emulator recordings download" in commands[0]
+    ci = (ROOT / ".ci" / "run").read_text()
+    match = re.search(r"^TEST_CMD='(.+)'$", ci, re.M)
+    assert match and commands[1] == match.group(1)
+
+
+@pytest.mark.parametrize("group", ["recordings", "compositions"])
+def test_help_lists_the_download_filters(group: str) -> None:
+    from twvideo_async.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args([group, "download", "--room", "RM1", "--since", "2024-05-01"])
+    assert args.room == "RM1" and args.since.tzinfo is not None
