@@ -127,3 +127,11 @@ async def test_raw_response_exposes_status_headers_and_json() -> None:
     assert raw.response.concurrent_requests == 3
     assert raw.json()["sid"] == "RM" + "a" * 32
     assert raw.parse().sid == "RM" + "a" * 32
+
+
+async def test_unknown_parameters_fail_before_sending_with_a_suggestion() -> None:
+    async with make_client("http://127.0.0.1:9") as client:
+        with pytest.raises(InvalidRequestError, match="did you mean 'unique_name'"):
+            await client.rooms.create(uniqe_name="x")
+        with pytest.raises(InvalidRequestError, match=r"it takes: .*status"):
+            client.rooms.list(state="completed")

@@ -4,6 +4,9 @@ sending it, and turning the answer into a model (or a raw response)."""
 from __future__ import annotations
 
 import contextvars
+import difflib
+import functools
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
@@ -17,7 +20,7 @@ from .._encoding import build_path, encode_pairs, sid_pattern
 from .._pagination import AsyncPaginator, cap_page_size
 from .._request import Request, RequestOptions, Timeout
 from .._response import APIResponse, RawResponse
-from ..errors import APIResponseValidationError
+from ..errors import APIResponseValidationError, InvalidRequestError
 
 if TYPE_CHECKING:
     from .._client import VideoClient
@@ -65,12 +68,43 @@ def list_parser(cls: type[T]) -> Callable[[list[Any]], list[T]]:
     return parse
 
 
+def _check_keywords(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn Python's bare "unexpected keyword argument" into an error that names the
+    parameters the method takes and the closest match. Costs nothing until a call is wrong:
+    the coroutine is only created here, nothing is awaited."""
+    signature = inspect.signature(method)
+    accepted = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY]
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except TypeError as exc:
+            unknown = [k for k in kwargs if k not in signature.parameters]
+            if not unknown or "unexpected keyword argument" not in str(exc):
+                raise
+            close = difflib.get_close_matches(unknown[0], accepted, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise InvalidRequestError(
+                f"{method.__qualname__}() has no parameter {unknown[0]!r}; {hint}"
+                f"it takes: {', '.join(accepted)}"
+            ) from None
+
+    return call
+
+
 class Resource:
     """Base of the resource classes. ``with_raw_response`` mirrors the resource with methods
     returning :class:`RawResponse` (status, headers, request id, JSON) around the parsed model."""
 
     def __init__(self, client: VideoClient) -> None:
         self._client = client
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(value):
+                setattr(cls, name, _check_keywords(value))
 
     @cached_property
     def with_raw_response(self) -> RawProxy[Any]:
