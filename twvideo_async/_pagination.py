@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mappi
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from ._request import Request, RequestOptions
+from ._request import Request
 from ._response import APIResponse
 from .errors import APIResponseValidationError, InvalidRequestError
 
@@ -221,14 +221,3 @@ class AsyncPaginator(Generic[T]):
     async def to_list(self) -> list[T]:
         """Every item (up to ``limit``) in a list."""
         return [item async for item in self]
-
-
-def list_request(
-    path_template: str,
-    path: str,
-    query: list[tuple[str, str]],
-    options: RequestOptions,
-) -> Request:
-    return Request(
-        method="GET", path_template=path_template, path=path, query=query, options=options
-    )

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import cattrs
 
 from .. import _serde
-from .._client import make_options
 from .._encoding import build_path, encode_pairs, sid_pattern
 from .._pagination import AsyncPaginator, cap_page_size
-from .._request import Request, RequestOptions, Timeout
+from .._request import Request, RequestOptions
 from .._response import APIResponse, RawResponse
 from ..errors import APIResponseValidationError, InvalidRequestError
 
@@ -178,14 +177,6 @@ def _parse_response(response: APIResponse, parse: Callable[[Mapping[str, Any]], 
         exc.method, exc.path = response.method, response.path
         exc.status, exc.request_id = response.status, response.request_id
         raise
-
-
-def options(
-    timeout: Timeout | float | None,
-    max_retries: int | None,
-    extra_headers: Mapping[str, str] | None,
-) -> RequestOptions:
-    return make_options(timeout, max_retries, extra_headers)
 
 
 class RawProxy(Generic[R]):

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import CompositionFormat, CompositionHook
-from ._base import SID, Resource, list_parser, options, parser
+from ._base import SID, Resource, list_parser, parser
 from .compositions import layout_field
 
 _HOOK = parser(CompositionHook)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .._bulk import DownloadSummary, MediaItem, composition_item
+from .._client import make_options as options
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
 from .._media import MediaPath
 from .._pagination import AsyncPaginator
@@ -16,7 +17,7 @@ from ..errors import APITimeoutError, InvalidRequestError
 from ..models import Composition, CompositionFormat, CompositionStatus
 from ..models.layout import parse_resolution
 from ..rules import encode_video_layout
-from ._base import SID, list_parser, options, parser
+from ._base import SID, list_parser, parser
 from ._media_api import MediaMethods
 
 _COMPOSITION = parser(Composition)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._pagination import AsyncPaginator
 from .._request import Timeout
@@ -18,7 +19,7 @@ from ..models import (
     SubscribeRules,
 )
 from ..rules import RulesInput, encode_subscribe_rules
-from ._base import SID, Resource, list_parser, options, parser
+from ._base import SID, Resource, list_parser, parser
 
 if TYPE_CHECKING:
     from .._client import VideoClient

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from .._bulk import MediaItem, recording_item
+from .._client import make_options as options
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
 from .._media import MediaPath
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import Recording, RecordingStatus, RecordingType
-from ._base import SID, list_parser, options, parser
+from ._base import SID, list_parser, parser
 from ._media_api import MediaMethods
 
 _RECORDING = parser(Recording)

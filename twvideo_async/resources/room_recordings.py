@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._bulk import DownloadSummary, MediaItem
+from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._media import MediaPath
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import RecordingStatus, RoomRecording
-from ._base import SID, list_parser, options, parser
+from ._base import SID, list_parser, parser
 from ._media_api import MediaMethods
 
 if TYPE_CHECKING:

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._encoding import JsonField
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import RecordingRules, Room, RoomStatus, RoomType, VideoCodec
 from ..rules import RulesInput, encode_recording_rules
-from ._base import Resource, list_parser, options, parser
+from ._base import Resource, list_parser, parser
 
 if TYPE_CHECKING:
     from .participants import Participants

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
+from .._client import make_options as options
 from .._request import Timeout
 from ..models import CompositionSettings, RecordingSettings
-from ._base import Resource, options, parser
+from ._base import Resource, parser
 
 T = TypeVar("T")
 _Headers = Mapping[str, str] | None

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._encoding import JsonField
 from .._pagination import AsyncPaginator
 from .._request import Timeout
 from ..models import Transcription, TranscriptionStatus
-from ._base import Resource, list_parser, options, parser
+from ._base import Resource, list_parser, parser
 
 if TYPE_CHECKING:
     from .._client import VideoClient
