@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -14,6 +15,11 @@ from twvideo_async import VideoClient
 KEY_SID = "SK" + "ab" * 16
 KEY_SECRET = "s3cr3t-CANARY-value"
 ROOM_SID = "RM" + "0" * 31 + "1"
+
+
+def basic_auth(username: str, secret: str) -> str:
+    """An ``Authorization`` value (aiohttp.encode_basic_auth exists only from aiohttp 3.14)."""
+    return "Basic " + base64.b64encode(f"{username}:{secret}".encode()).decode("ascii")
 
 
 async def no_sleep(_: float) -> None:

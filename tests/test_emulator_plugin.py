@@ -39,15 +39,21 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_fixture_yields_a_started_seeded_emulator(project: pytest.Pytester) -> None:
     project.makepyfile(
         """
+        import base64
+
         import aiohttp
         import pytest
 
         SEEN = []
 
+
+        def basic_auth(user, secret):
+            return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
         async def test_first(twvideo_emulator):
             assert twvideo_emulator.base_url.startswith("http://127.0.0.1:")
             seeded = twvideo_emulator.seed(rooms=1)
-            auth = aiohttp.encode_basic_auth(*twvideo_emulator.credentials)
+            auth = basic_auth(*twvideo_emulator.credentials)
             async with aiohttp.ClientSession() as session:
                 async with session.get(
                     twvideo_emulator.base_url + "/v1/Rooms",

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.helpers import basic_auth
 from twvideo_async.testing import Emulator
 from twvideo_async.testing.pytest_plugin import twvideo_emulator, twvideo_emulator_options
 
@@ -146,7 +147,7 @@ class Api:
     def __init__(self, emu: Emulator, session: aiohttp.ClientSession) -> None:
         self.emu = emu
         self.session = session
-        self.auth = aiohttp.encode_basic_auth(*emu.credentials)
+        self.auth = basic_auth(*emu.credentials)
 
     async def call(
         self,

@@ -1,0 +1,245 @@
+"""Turning worker results into medians, target checks and the Markdown report."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import importlib.metadata
+import os
+import platform
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .settings import CLIENT_LABELS, CLIENTS, Settings
+
+Run = Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """How one case is read: its headline figure and whether bigger is better."""
+
+    key: str
+    unit: str
+    higher_is_better: bool
+    digits: int = 0
+
+
+METRICS = {
+    "fetch": Metric("rate", "req/s", True),
+    "list": Metric("rate", "items/s", True),
+    "download": Metric("rate", "MiB/s", True),
+    "ratelimit": Metric("wall_s", "s wall", False, 2),
+    "import": Metric("import_ms", "ms", False, 1),
+}
+CASE_TITLES = {
+    "fetch": "(a) fetch one room",
+    "list": "(b) list recordings",
+    "download": "(c) download media",
+    "ratelimit": "(d) rate-limited fetches",
+    "import": "(e) import time",
+}
+CPU_UNITS = {"fetch": "µs/req", "list": "µs/item", "download": "µs/MiB", "ratelimit": "µs/call"}
+
+
+def fmt(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """The aggregate of one case x client over its repeats."""
+
+    case: str
+    client: str
+    runs: tuple[Run, ...]
+
+    def values(self, key: str) -> list[float]:
+        return [float(r[key]) for r in self.runs if key in r]
+
+    def median(self, key: str) -> float:
+        return statistics.median(self.values(key))
+
+    @property
+    def metric(self) -> Metric:
+        return METRICS[self.case]
+
+    @property
+    def headline(self) -> float:
+        return self.median(self.metric.key)
+
+
+def group(runs: Sequence[Run]) -> dict[tuple[str, str], Row]:
+    rows: dict[tuple[str, str], list[Run]] = {}
+    for run in runs:
+        if "error" not in run:
+            rows.setdefault((run["case"], run["client"]), []).append(run)
+    return {key: Row(key[0], key[1], tuple(found)) for key, found in rows.items()}
+
+
+def _details(row: Row) -> str:
+    """The secondary figures of a row, in words."""
+    case = row.case
+    parts: list[str] = []
+    if case == "download":
+        growth = row.values("rss_growth_mib")
+        parts.append(
+            f"peak RSS growth {fmt(statistics.median(growth), 1)} MiB (worst {fmt(max(growth), 1)})"
+        )
+    if case == "ratelimit":
+        errors = row.values("errors")
+        parts.append(f"{fmt(row.median('wall_vs_ideal'), 2)}x ideal")
+        parts.append(f"{fmt(sum(errors))} errors in {len(errors)} runs")
+        parts.append(f"{fmt(row.median('requests_per_call'), 2)} requests/call")
+        kinds = [str(r.get("error_kinds")) for r in row.runs if r.get("error_kinds")]
+        if kinds:
+            parts[-1] += f" (one run: {kinds[0]})"
+    # /proc CPU times tick every 10 ms: a share of 0 only means the run was too short to see.
+    if case in ("fetch", "list", "download") and row.median("server_cpu_share") > 0:
+        parts.append(f"server CPU {row.median('server_cpu_share'):.0%}")
+    if case == "import":
+        note = " (async mode also imports aiohttp)" if row.client == "twilio" else ""
+        parts.append(f"`import {_IMPORTED[row.client]}`{note}")
+    return ", ".join(parts)
+
+
+_IMPORTED = {"raw": "aiohttp", "twilio": "twilio.rest", "ours": "twvideo_async"}
+
+
+def _versus_raw(row: Row, raw: Row | None) -> str:
+    if raw is None:
+        return "n/a"
+    ratio = f"{row.headline / raw.headline:.2f}x"
+    return ratio if row.metric.higher_is_better else f"{ratio} the time"
+
+
+def results_table(rows: Mapping[tuple[str, str], Row], cases: Sequence[str]) -> str:
+    lines = [
+        "| Case | Client | Median | Min / max | vs raw aiohttp | Client CPU | Details |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for case in cases:
+        metric = METRICS[case]
+        raw = rows.get((case, "raw"))
+        for client in CLIENTS:
+            row = rows.get((case, client))
+            if row is None:
+                continue
+            values = row.values(metric.key)
+            cpu = (
+                f"{fmt(row.median('cpu_us_per_unit'))} {CPU_UNITS[case]}"
+                if case in CPU_UNITS and row.values("cpu_us_per_unit")
+                else ""
+            )
+            lines.append(
+                f"| {CASE_TITLES[case]} | {CLIENT_LABELS[client]} | "
+                f"{fmt(row.headline, metric.digits)} {metric.unit} | "
+                f"{fmt(min(values), metric.digits)} / {fmt(max(values), metric.digits)} | "
+                f"{_versus_raw(row, raw)} | {cpu} | {_details(row)} |"
+            )
+    return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    name: str
+    needs: tuple[tuple[str, str], ...]
+    figure: Callable[[Mapping[tuple[str, str], Row]], float]
+    passes: Callable[[float], bool]
+    shown: Callable[[float], str]
+
+
+def targets(s: Settings) -> list[Target]:
+    def ratio(case: str, other: str) -> Callable[[Mapping[tuple[str, str], Row]], float]:
+        return lambda rows: rows[(case, "ours")].headline / rows[(case, other)].headline
+
+    def x(v: float) -> str:
+        return f"{v:.2f}x"
+
+    ours = "ours"
+    return [
+        Target("fetch req/s: ours / raw >= 0.95", (("fetch", "raw"), ("fetch", ours)),
+               ratio("fetch", "raw"), lambda v: v >= 0.95, x),
+        Target("list items/s: ours / raw >= 1.0", (("list", "raw"), ("list", ours)),
+               ratio("list", "raw"), lambda v: v >= 1.0, x),
+        Target("download MiB/s: ours / raw >= 0.95", (("download", "raw"), ("download", ours)),
+               ratio("download", "raw"), lambda v: v >= 0.95, x),
+        Target("download peak RSS growth < 64 MiB (worst run)", (("download", ours),),
+               lambda rows: max(rows[("download", ours)].values("rss_growth_mib")),
+               lambda v: v < 64, lambda v: f"{v:.1f} MiB"),
+        Target("fetch req/s: ours / twilio-python >= 1.5", (("fetch", "twilio"), ("fetch", ours)),
+               ratio("fetch", "twilio"), lambda v: v >= 1.5, x),
+        Target("list items/s: ours / twilio-python >= 2.2", (("list", "twilio"), ("list", ours)),
+               ratio("list", "twilio"), lambda v: v >= 2.2, x),
+        Target("rate-limited: zero errors (all runs)", (("ratelimit", ours),),
+               lambda rows: sum(rows[("ratelimit", ours)].values("errors")),
+               lambda v: v == 0, lambda v: f"{v:.0f} errors"),
+        Target(f"rate-limited: wall <= 1.1x ideal ({s.rl_ideal_seconds:g} s)",
+               (("ratelimit", ours),),
+               lambda rows: rows[("ratelimit", ours)].median("wall_vs_ideal"),
+               lambda v: v <= 1.1, x),
+        Target("rate-limited: <= 1.3 requests per call", (("ratelimit", ours),),
+               lambda rows: rows[("ratelimit", ours)].median("requests_per_call"),
+               lambda v: v <= 1.3, lambda v: f"{v:.2f}"),
+    ]  # fmt: skip
+
+
+def target_table(
+    rows: Mapping[tuple[str, str], Row], s: Settings
+) -> tuple[str, list[dict[str, Any]]]:
+    lines = ["| Target | Figure | Result |", "| --- | ---: | --- |"]
+    checked: list[dict[str, Any]] = []
+    for target in targets(s):
+        missing = [key for key in target.needs if key not in rows]
+        if missing:
+            client, case = CLIENT_LABELS[missing[0][1]], missing[0][0]
+            shown, verdict, value = "n/a", f"not measured ({client}, {case})", None
+        else:
+            value = target.figure(rows)
+            shown = target.shown(value)
+            verdict = "met" if target.passes(value) else "**missed**"
+        lines.append(f"| {target.name} | {shown} | {verdict} |")
+        checked.append({"target": target.name, "value": value, "result": verdict.strip("*")})
+    return "\n".join(lines), checked
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict[str, str]:
+    return {
+        "cpu": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "aiohttp": _version("aiohttp"),
+        "twilio": _version("twilio"),
+        "twvideo_async": _version("twvideo_async"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def settings_line(s: Settings) -> str:
+    return (
+        f"fetch N={s.fetch_n} at C={s.fetch_concurrency}; "
+        f"list {s.list_pages} pages x {s.list_page_size}; "
+        f"download {s.download_files} x {s.download_size / 2**20:g} MiB at C="
+        f"{s.download_concurrency}; rate-limited {s.rl_calls} calls at C={s.rl_concurrency} "
+        f"against {s.rl_rate:g} req/s (burst {s.rl_burst}); import x{s.import_samples}"
+    )

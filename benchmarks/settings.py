@@ -1,0 +1,119 @@
+"""The sizes of every case, and the bits of plumbing driver, server and workers share.
+
+One :class:`Settings` object describes a run. The driver passes it to the server (pages, media
+size, rate limit) and to every worker (as JSON on the command line), so all processes agree on
+what the server serves and what the clients ask for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+MIB = 1024 * 1024
+
+# Dummy credentials: the loopback server accepts anything. Never real ones.
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "bench-token"
+API_KEY_SID = "SK" + "0" * 32
+API_KEY_SECRET = "bench-secret"
+
+ROOM_SID = "RM" + "a" * 32
+SERVER_CPU = 1
+CLIENT_CPU = 0
+
+CASES = ("fetch", "list", "download", "ratelimit", "import")
+CLIENTS = ("raw", "twilio", "ours")
+CLIENT_LABELS = {
+    "raw": "raw aiohttp",
+    "twilio": "twilio-python",
+    "ours": "twvideo_async",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Sizes of one run. ``full()`` is the published configuration, ``smoke()`` the CI one."""
+
+    # (a) fetch one room
+    fetch_n: int = 2000
+    fetch_concurrency: int = 50
+    fetch_warmup: int = 300
+    fetch_samples: int = 3
+    # (b) list recordings
+    list_pages: int = 100
+    list_page_size: int = 100
+    list_samples: int = 3
+    # (c) media downloads
+    download_files: int = 32
+    download_size: int = 16 * MIB
+    download_concurrency: int = 8
+    # (d) rate-limited fetches
+    rl_calls: int = 2000
+    rl_concurrency: int = 100
+    rl_rate: float = 200.0
+    rl_burst: int = 200
+    # (e) import time: fresh interpreters per worker
+    import_samples: int = 7
+
+    @classmethod
+    def full(cls) -> Settings:
+        return cls()
+
+    @classmethod
+    def smoke(cls) -> Settings:
+        return cls(
+            fetch_n=200,
+            fetch_concurrency=20,
+            fetch_warmup=20,
+            fetch_samples=1,
+            list_pages=3,
+            list_samples=1,
+            download_files=4,
+            download_size=1 * MIB,
+            download_concurrency=2,
+            rl_calls=60,
+            rl_concurrency=20,
+            rl_rate=100.0,
+            rl_burst=10,
+            import_samples=2,
+        )
+
+    @property
+    def list_items(self) -> int:
+        return self.list_pages * self.list_page_size
+
+    @property
+    def rl_ideal_seconds(self) -> float:
+        """The figure the target is measured against: calls / sustained rate."""
+        return self.rl_calls / self.rl_rate
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        return cls(**json.loads(text))
+
+
+def pin_to_cpu(cpu: int) -> bool:
+    """Pin this process to one CPU when the platform allows it and the CPU exists."""
+    setaffinity = getattr(os, "sched_setaffinity", None)
+    getaffinity = getattr(os, "sched_getaffinity", None)
+    if setaffinity is None or getaffinity is None:
+        return False
+    if cpu not in getaffinity(0):
+        return False
+    setaffinity(0, {cpu})
+    return True
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of another process (Linux ``/proc``); 0 when unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
