@@ -20,3 +20,18 @@ def test_readme_test_command_is_the_one_ci_runs() -> None:
     match = re.search(r"^TEST_CMD='(.+)'$", ci, re.M)
     assert match, ".ci/run must define TEST_CMD"
     assert match.group(1) in readme.splitlines()
+
+
+def test_import_is_lean_until_helpers_are_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, twvideo_async as t\n"
+        "heavy = [m for m in ('cattrs', 'aiohttp.web', 'twvideo_async.webhooks',"
+        " 'twvideo_async._media') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert t.AccessToken.__name__ == 'AccessToken' and t.webhooks.parse_event\n"
+        "assert t.Progress.__module__ == 'twvideo_async._progress'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -212,8 +212,13 @@ class VideoClient:
             "User-Agent": user_agent(user_agent_extension),
             "Accept": "application/json",
         }
+        limits = Timeout.coerce(timeout)
         self._transport = Transport(
-            session=session, connection_limit=connection_limit, trust_env=trust_env
+            session=session,
+            connection_limit=connection_limit,
+            trust_env=trust_env,
+            connect_timeout=limits.connect,
+            read_timeout=limits.read,
         )
         self._owns_transport = True
         self._requester = Requester(
@@ -228,7 +233,7 @@ class VideoClient:
             ),
             origin=self.base_url,
             headers=headers,
-            timeout=Timeout.coerce(timeout),
+            timeout=limits,
             policy=retry_policy,
             proxy=proxy,
             clock=clock,

@@ -8,16 +8,16 @@ layouts, configurations) as a JSON string inside one field (video-api-behaviour.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 import attrs
 
-from ._serde import format_datetime
 from .errors import InvalidRequestError
 
 Pairs = list[tuple[str, str]]
@@ -32,6 +32,13 @@ class JsonField:
     value: Any
 
 
+@functools.lru_cache(maxsize=128)
+def _split(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A path template as its literal pieces and placeholder names (done once per template)."""
+    pieces = _PLACEHOLDER.split(template)
+    return tuple(pieces[0::2]), tuple(pieces[1::2])
+
+
 def build_path(
     template: str,
     params: Mapping[str, str],
@@ -42,26 +49,31 @@ def build_path(
     Empty values and ``.``/``..`` (also percent-encoded) are refused: they would change which
     resource the request addresses. Values with a known SID shape are checked against it.
     """
+    literals, names = _split(template)
+    out = [literals[0]]
+    for name, literal in zip(names, literals[1:], strict=True):
+        out.append(_segment(name, params[name], patterns))
+        out.append(literal)
+    return "".join(out)
 
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        value = params[name]
-        if not isinstance(value, str):
-            raise InvalidRequestError(
-                f"{name} must be a string SID or name, got {type(value).__name__}"
-            )
-        if not value.strip():
-            raise InvalidRequestError(f"Expected a non-empty value for {name}")
-        if unquote(value) in (".", ".."):
-            raise InvalidRequestError(f"{name}={value!r} is not a valid identifier")
-        pattern = patterns.get(name) if patterns else None
-        if pattern is not None and not pattern.fullmatch(value):
+
+def _segment(name: str, value: str, patterns: Mapping[str, re.Pattern[str]] | None) -> str:
+    if not isinstance(value, str):
+        raise InvalidRequestError(
+            f"{name} must be a string SID or name, got {type(value).__name__}"
+        )
+    pattern = patterns.get(name) if patterns else None
+    if pattern is not None:
+        if not pattern.fullmatch(value):
             raise InvalidRequestError(
                 f"{name}={value!r} is not a valid SID: expected {_describe(pattern)}"
             )
-        return quote(value, safe="")
-
-    return _PLACEHOLDER.sub(fill, template)
+        return value  # a SID is letters and hex digits: nothing to encode
+    if not value.strip():
+        raise InvalidRequestError(f"Expected a non-empty value for {name}")
+    if unquote(value) in (".", ".."):
+        raise InvalidRequestError(f"{name}={value!r} is not a valid identifier")
+    return quote(value, safe="")
 
 
 def _describe(pattern: re.Pattern[str]) -> str:
@@ -71,6 +83,24 @@ def _describe(pattern: re.Pattern[str]) -> str:
 
 def sid_pattern(prefix: str) -> re.Pattern[str]:
     return re.compile(f"^{prefix}[0-9a-fA-F]{{32}}$")
+
+
+def format_datetime(dt: datetime) -> str:
+    """Format an aware datetime for Twilio: converted to UTC, ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    Naive datetimes are rejected: guessing their zone would silently shift a filter by hours.
+    """
+    if not isinstance(dt, datetime):
+        raise InvalidRequestError(
+            f"expected a datetime, got {type(dt).__name__}; "
+            "pass e.g. datetime(2024, 1, 31, tzinfo=timezone.utc)"
+        )
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise InvalidRequestError(
+            f"naive datetime {dt.isoformat()} has no time zone; pass an aware datetime "
+            "such as dt.replace(tzinfo=timezone.utc) or dt.astimezone()"
+        )
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _scalar(name: str, value: Any) -> str:

@@ -120,6 +120,11 @@ class AdaptiveThrottle:
     def paused_for(self) -> float:
         return max(0.0, self._pause_until - self._clock())
 
+    @property
+    def idle(self) -> bool:
+        """True when :meth:`acquire` returns at once (no pace set, no pause running)."""
+        return self._pacer is None and self._pause_until <= self._clock()
+
     async def acquire(self) -> None:
         wait = self._pause_until - self._clock()
         if wait > 0:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import attrs
@@ -93,6 +94,25 @@ class Request:
     options: RequestOptions = RequestOptions()
 
 
+async def _read(
+    request: Any,
+) -> tuple[int, Mapping[str, str], bytes]:
+    async with request as resp:
+        body = await resp.read()
+        return resp.status, resp.headers, body
+
+
+T = TypeVar("T")
+
+
+async def within(seconds: float, awaitable: Awaitable[T]) -> T:
+    """Await with a time limit; ``TimeoutError`` when it runs out."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
+
+
 class Limits:
     """Concurrency cap, token buckets and the adaptive throttle, shared by client copies."""
 
@@ -128,6 +148,13 @@ class Limits:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
             self._semaphore_loop = loop
         return self._semaphore
+
+    def may_wait(self, method: str, semaphore: asyncio.Semaphore | None) -> bool:
+        """Whether :meth:`wait_turn` (or the semaphore) could make a caller wait right now."""
+        if semaphore is not None and semaphore.locked():
+            return True
+        bucket = self.read if method in _READ_METHODS else self.write
+        return bucket is not None or self.custom is not None or not self.throttle.idle
 
     async def wait_turn(self, method: str) -> None:
         """Wait for the throttle, the method's token bucket and any user limiter."""
@@ -246,7 +273,7 @@ class Requester:
             raise APITimeoutError("the call ran out of time before it could be sent", **meta)
         semaphore = self.limits.semaphore()
         try:
-            if remaining is None:
+            if remaining is None or not self.limits.may_wait(req.method, semaphore):
                 await self._wait_turn(req.method, semaphore)
             else:
                 await asyncio.wait_for(self._wait_turn(req.method, semaphore), remaining)
@@ -327,9 +354,15 @@ class Requester:
         timeout: Timeout,
         deadline: float | None,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        remaining = None if deadline is None else max(deadline - self.clock(), 0.001)
         session = self.transport.api_session()
-        async with session.request(
+        # The session already carries this client's connect/read limits; a per-request
+        # ClientTimeout costs a timer per request, so it is only passed when they differ.
+        extra: dict[str, Any] = {}
+        if self.transport.session_timeout != (timeout.connect, timeout.read):
+            extra["timeout"] = aiohttp.ClientTimeout(
+                total=None, sock_connect=timeout.connect, sock_read=timeout.read
+            )
+        request = session.request(
             req.method,
             url,
             params=req.query,
@@ -337,12 +370,12 @@ class Requester:
             headers=headers,
             allow_redirects=False,
             proxy=self.proxy,
-            timeout=aiohttp.ClientTimeout(
-                total=remaining, sock_connect=timeout.connect, sock_read=timeout.read
-            ),
-        ) as resp:
-            body = await resp.read()
-            return resp.status, resp.headers, body
+            **extra,
+        )
+        if deadline is None:
+            return await _read(request)
+        # The call's deadline (retries and waits included) bounds this attempt as a whole.
+        return await within(max(deadline - self.clock(), 0.001), _read(request))
 
     def _status_error(
         self,

@@ -26,7 +26,7 @@ import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
-from .errors import InvalidRequestError
+from ._encoding import format_datetime
 from .models import Model
 from .models._codegen import (
     Hook,
@@ -86,24 +86,6 @@ def parse_datetime(value: str) -> datetime:
         int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz
     )
     return parsed if tz is _UTC else parsed.astimezone(_UTC)
-
-
-def format_datetime(dt: datetime) -> str:
-    """Format an aware datetime for Twilio: converted to UTC, ``YYYY-MM-DDTHH:MM:SSZ``.
-
-    Naive datetimes are rejected: guessing their zone would silently shift a filter by hours.
-    """
-    if not isinstance(dt, datetime):
-        raise InvalidRequestError(
-            f"expected a datetime, got {type(dt).__name__}; "
-            "pass e.g. datetime(2024, 1, 31, tzinfo=timezone.utc)"
-        )
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise InvalidRequestError(
-            f"naive datetime {dt.isoformat()} has no time zone; pass an aware datetime "
-            "such as dt.replace(tzinfo=timezone.utc) or dt.astimezone()"
-        )
-    return dt.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _add_note(exc: BaseException, note: str) -> None:

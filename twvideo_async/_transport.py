@@ -24,6 +24,7 @@ from ._constants import (
     DEFAULT_DNS_TTL,
     DEFAULT_KEEPALIVE_TIMEOUT,
     DEFAULT_MEDIA_READ_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
 )
 from .errors import ConfigurationError
 
@@ -46,6 +47,7 @@ class Transport:
         limit_per_host: int = 0,
         storage_connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
         media_read_timeout: float = DEFAULT_MEDIA_READ_TIMEOUT,
         trust_env: bool = False,
     ) -> None:
@@ -54,11 +56,19 @@ class Transport:
         self._limit_per_host = limit_per_host
         self._storage_connection_limit = storage_connection_limit
         self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._media_read_timeout = media_read_timeout
         self._trust_env = trust_env
         self._api: aiohttp.ClientSession | None = None
         self._storage: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def session_timeout(self) -> tuple[float, float] | None:
+        """``(connect, read)`` limits built into the API session; None for a user's session."""
+        if self._user_session is not None:
+            return None
+        return self._connect_timeout, self._read_timeout
 
     @property
     def owns_open_sessions(self) -> bool:
@@ -102,7 +112,9 @@ class Transport:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 # The request layer enforces the per-call deadline; aiohttp's own total must not
                 # end a call early or leave an ambiguous bare TimeoutError.
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=self._connect_timeout, sock_read=self._read_timeout
+                ),
                 trust_env=self._trust_env,
             )
         return session
