@@ -28,8 +28,8 @@ from ._constants import (
     DEFAULT_REGION_WITH_EDGE,
     DEFAULT_TOTAL_TIMEOUT,
 )
-from ._ratelimit import RateLimiter
-from ._request import Limits, Requester, RequestOptions, Timeout
+from ._ratelimit import Limits, RateLimiter
+from ._request import Requester, RequestOptions, Timeout
 from ._retry import RetryPolicy, check_max_retries
 from ._transport import Transport
 from ._version import __version__

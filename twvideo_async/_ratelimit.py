@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AdaptiveThrottle", "RateLimiter", "TokenBucket"]
+__all__ = ["AdaptiveThrottle", "Limits", "RateLimiter", "TokenBucket"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -178,3 +178,60 @@ class AdaptiveThrottle:
             pacer._tat = self._pacer._tat
         self._pacer = pacer
         self._last_growth = now
+
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+class Limits:
+    """Everything that can hold a request back: the concurrency cap, the read/write token
+    buckets, a user limiter and the adaptive throttle. Shared by a client and its copies."""
+
+    def __init__(
+        self,
+        *,
+        max_concurrency: int | None,
+        read_rate: float | None,
+        write_rate: float | None,
+        rate_limiter: RateLimiter | None,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        if max_concurrency is not None and (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise ValueError(f"max_concurrency must be an integer >= 1, got {max_concurrency!r}")
+        self.max_concurrency = max_concurrency
+        self.read = TokenBucket(read_rate, clock=clock, sleep=sleep) if read_rate else None
+        self.write = TokenBucket(write_rate, clock=clock, sleep=sleep) if write_rate else None
+        self.custom = rate_limiter
+        self.throttle = AdaptiveThrottle(clock=clock, sleep=sleep)
+        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore_loop: asyncio.AbstractEventLoop | None = None
+
+    def semaphore(self) -> asyncio.Semaphore | None:
+        if self.max_concurrency is None:
+            return None
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._semaphore_loop is not loop:
+            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+            self._semaphore_loop = loop
+        return self._semaphore
+
+    def may_wait(self, method: str, semaphore: asyncio.Semaphore | None) -> bool:
+        """Whether :meth:`wait_turn` (or the semaphore) could make a caller wait right now."""
+        if semaphore is not None and semaphore.locked():
+            return True
+        bucket = self.read if method in _READ_METHODS else self.write
+        return bucket is not None or self.custom is not None or not self.throttle.idle
+
+    async def wait_turn(self, method: str) -> None:
+        """Wait for the throttle, the method's token bucket and any user limiter."""
+        await self.throttle.acquire()
+        bucket = self.read if method in _READ_METHODS else self.write
+        if bucket is not None:
+            await bucket.acquire()
+        if self.custom is not None:
+            await self.custom.acquire()

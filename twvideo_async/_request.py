@@ -27,7 +27,7 @@ from ._constants import (
 )
 from ._encoding import Pairs, encode_form
 from ._logging import logger
-from ._ratelimit import AdaptiveThrottle, RateLimiter, TokenBucket
+from ._ratelimit import Limits
 from ._response import APIResponse
 from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
 from ._transport import Transport
@@ -40,7 +40,6 @@ from .errors import (
     status_error_class,
 )
 
-_READ_METHODS = frozenset({"GET", "HEAD"})
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -111,59 +110,6 @@ async def within(seconds: float, awaitable: Awaitable[T]) -> T:
         async with asyncio.timeout(seconds):
             return await awaitable
     return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
-
-
-class Limits:
-    """Concurrency cap, token buckets and the adaptive throttle, shared by client copies."""
-
-    def __init__(
-        self,
-        *,
-        max_concurrency: int | None,
-        read_rate: float | None,
-        write_rate: float | None,
-        rate_limiter: RateLimiter | None,
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
-    ) -> None:
-        if max_concurrency is not None and (
-            isinstance(max_concurrency, bool)
-            or not isinstance(max_concurrency, int)
-            or max_concurrency < 1
-        ):
-            raise ValueError(f"max_concurrency must be an integer >= 1, got {max_concurrency!r}")
-        self.max_concurrency = max_concurrency
-        self.read = TokenBucket(read_rate, clock=clock, sleep=sleep) if read_rate else None
-        self.write = TokenBucket(write_rate, clock=clock, sleep=sleep) if write_rate else None
-        self.custom = rate_limiter
-        self.throttle = AdaptiveThrottle(clock=clock, sleep=sleep)
-        self._semaphore: asyncio.Semaphore | None = None
-        self._semaphore_loop: asyncio.AbstractEventLoop | None = None
-
-    def semaphore(self) -> asyncio.Semaphore | None:
-        if self.max_concurrency is None:
-            return None
-        loop = asyncio.get_running_loop()
-        if self._semaphore is None or self._semaphore_loop is not loop:
-            self._semaphore = asyncio.Semaphore(self.max_concurrency)
-            self._semaphore_loop = loop
-        return self._semaphore
-
-    def may_wait(self, method: str, semaphore: asyncio.Semaphore | None) -> bool:
-        """Whether :meth:`wait_turn` (or the semaphore) could make a caller wait right now."""
-        if semaphore is not None and semaphore.locked():
-            return True
-        bucket = self.read if method in _READ_METHODS else self.write
-        return bucket is not None or self.custom is not None or not self.throttle.idle
-
-    async def wait_turn(self, method: str) -> None:
-        """Wait for the throttle, the method's token bucket and any user limiter."""
-        await self.throttle.acquire()
-        bucket = self.read if method in _READ_METHODS else self.write
-        if bucket is not None:
-            await bucket.acquire()
-        if self.custom is not None:
-            await self.custom.acquire()
 
 
 class Requester:
