@@ -135,3 +135,35 @@ async def test_unknown_parameters_fail_before_sending_with_a_suggestion() -> Non
             await client.rooms.create(uniqe_name="x")
         with pytest.raises(InvalidRequestError, match=r"it takes: .*status"):
             client.rooms.list(state="completed")
+
+
+async def test_a_cancelled_iteration_releases_its_connection() -> None:
+    import asyncio
+
+    origin: list[str] = []
+    handler, _ = pager(origin)
+    stalled = asyncio.Event()
+
+    async def slow_second_page(request: web.Request) -> web.StreamResponse:
+        if request.query.get("Page") == "1":
+            stalled.set()
+            await asyncio.sleep(30)
+        return await handler(request)
+
+    async with serve([("GET", "/v1/Rooms", slow_second_page)]) as server:
+        origin.append(base_url(server))
+        # One connection in the pool: a leaked one would make every later call time out.
+        async with make_client(origin[0], connection_limit=1, timeout=5) as client:
+
+            async def consume() -> None:
+                async for _ in client.rooms.list(page_size=5):
+                    pass
+
+            task = asyncio.create_task(consume())
+            await asyncio.wait_for(stalled.wait(), 5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            for _ in range(3):
+                page = await client.rooms.list(page_size=5)
+                assert len(page.items) == 5
