@@ -9,6 +9,7 @@ reached it. Errors use S3's XML body.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
@@ -156,6 +157,21 @@ async def _send(
     await response.prepare(request)
     if request.method == "HEAD":
         return response
+    # The client may go away (gave up on a stall, was cancelled): nothing to report then.
+    with contextlib.suppress(ConnectionResetError):
+        await _stream_body(request, response, ctx, plan, obj, start, end)
+    return response
+
+
+async def _stream_body(
+    request: web.Request,
+    response: web.StreamResponse,
+    ctx: Context,
+    plan: StoragePlan,
+    obj: MediaObject,
+    start: int,
+    end: int,
+) -> None:
     sent = 0
     for chunk in iter_media(obj.sid, obj.size, start, end):
         if plan.stall_after is not None and sent + len(chunk) > plan.stall_after:
@@ -166,15 +182,14 @@ async def _send(
             plan.stall_after = None
             if await _pause(ctx, plan.stall_seconds):
                 _drop(request)
-                return response
+                return
         if plan.cut_after is not None and sent + len(chunk) > plan.cut_after:
             await response.write(chunk[: plan.cut_after - sent])
             _drop(request)
-            return response
+            return
         await response.write(chunk)
         sent += len(chunk)
     await response.write_eof()
-    return response
 
 
 def _drop(request: web.Request) -> None:
