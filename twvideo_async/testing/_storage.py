@@ -158,7 +158,7 @@ async def _send(
     if request.method == "HEAD":
         return response
     # The client may go away (gave up on a stall, was cancelled): nothing to report then.
-    with contextlib.suppress(ConnectionResetError):
+    with contextlib.suppress(ConnectionError):
         await _stream_body(request, response, ctx, plan, obj, start, end)
     return response
 
