@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import sys
@@ -120,3 +121,43 @@ def test_help_lists_the_download_filters(group: str) -> None:
     parser = build_parser()
     args = parser.parse_args([group, "download", "--room", "RM1", "--since", "2024-05-01"])
     assert args.room == "RM1" and args.since.tzinfo is not None
+
+
+async def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(
+    twvideo_emulator: Emulator, tmp_path: Path
+) -> None:
+    import signal
+
+    twvideo_emulator.seed(rooms=1, recordings_per_room=2, media_size=1 << 20)
+    stall = twvideo_emulator.faults.storage_stall(30, after_bytes=256 * 1024)
+    sid, secret = twvideo_emulator.credentials
+    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    proc = await asyncio.create_subprocess_exec(
+        *TWVIDEO,
+        "--base-url",
+        twvideo_emulator.base_url,
+        "recordings",
+        "download",
+        "--dest",
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    for _ in range(500):  # wait until a download is under way (a temp file exists)
+        await asyncio.sleep(0.02)
+        if files_in(tmp_path) and stall.fired:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted" in err.decode() and "Traceback" not in err.decode()
+    # Whatever finished before Ctrl-C is complete; the stalled transfer left nothing behind.
+    left = files_in(tmp_path)
+    assert len(left) < 2
+    for name in left:
+        sid = name.split(".")[0]
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == (
+            twvideo_emulator.media_sha256(sid)
+        )
