@@ -8,6 +8,7 @@ go with that request, so a page URL pointing anywhere else is refused.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -19,8 +20,9 @@ from .errors import APIResponseValidationError, InvalidRequestError
 T = TypeVar("T")
 
 Fetch = Callable[[Request], Awaitable[APIResponse]]
-# Builds the models of one page at once, so the per-class work is done once per page.
-Parse = Callable[[list[Any]], list[T]]
+# Builds the models and ``meta`` of one page from its response at once (straight from the
+# bytes where it can; see ``resources._base.ListParser``), raising APIResponseValidationError.
+Parse = Callable[[APIResponse], tuple[list[T], Mapping[str, Any]]]
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
@@ -31,6 +33,10 @@ def origin_of(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+# The API origin is the same for every page of every listing: parse it once.
+_api_origin = functools.lru_cache(maxsize=8)(origin_of)
+
+
 def check_page_url(url: str, api_origin: str) -> str:
     """Refuse a page URL that would send credentials off the API origin."""
     parts = urlsplit(url)
@@ -38,12 +44,22 @@ def check_page_url(url: str, api_origin: str) -> str:
         raise InvalidRequestError(f"page URL must be an absolute http(s) URL, got {url[:60]!r}")
     if parts.username or parts.password:
         raise InvalidRequestError("page URL must not carry credentials")
-    if origin_of(url) != origin_of(api_origin):
+    if origin_of(url) != _api_origin(api_origin):
         raise InvalidRequestError(
             f"refusing to follow a page URL on {parts.scheme}://{parts.hostname}: it is not the "
             "API origin, and credentials would be sent with it"
         )
     return url
+
+
+def split_envelope(body: Any) -> tuple[list[Any], Mapping[str, Any]]:
+    """The ``meta.key`` array and ``meta`` of a parsed list response."""
+    meta = body.get("meta") if isinstance(body, Mapping) else None
+    key = meta.get("key") if isinstance(meta, Mapping) else None
+    raw_items = body.get(key) if isinstance(key, str) else None
+    if not isinstance(raw_items, list):
+        raise APIResponseValidationError("list response has no `meta.key` array")
+    return raw_items, meta  # type: ignore[return-value]
 
 
 def cap_page_size(page_size: int | None, limit: int | None, maximum: int) -> int | None:
@@ -132,27 +148,15 @@ async def fetch_page(
     else:
         request = template
     response = await fetch(request)
-    body = response.json()
-    meta = body.get("meta") if isinstance(body, Mapping) else None
-    key = meta.get("key") if isinstance(meta, Mapping) else None
-    raw_items = body.get(key) if isinstance(key, str) else None
-    if not isinstance(raw_items, list):
-        raise APIResponseValidationError(
-            "list response has no `meta.key` array",
-            method=request.method,
-            path=request.path_template,
-            status=response.status,
-            request_id=response.request_id,
-        )
     try:
-        items = parse(raw_items)
+        items, meta = parse(response)
     except APIResponseValidationError as exc:
         exc.method, exc.path = request.method, request.path_template
         exc.status, exc.request_id = response.status, response.request_id
         raise
     return Page(
         items=items,
-        meta=meta,  # type: ignore[arg-type]
+        meta=meta,
         response=response,
         fetch=fetch,
         parse=parse,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -39,7 +40,9 @@ from .models._codegen import (
 )
 
 __all__ = [
+    "enum_lookup",
     "format_datetime",
+    "from_zulu",
     "make_converter",
     "parse_datetime",
     "structure",
@@ -59,6 +62,15 @@ _DATETIME = re.compile(
 # -- datetimes ---------------------------------------------------------------------------------
 
 
+def _respelled(value: str) -> datetime:
+    return datetime.fromisoformat(value[:19] + "+00:00")
+
+
+# ``...Z`` (20 characters) to a datetime. 3.11+ reads the Z itself at half the cost of 3.10's
+# respelling; the two give the same outcome for every such string (fuzzed on 3.11 to 3.13).
+from_zulu = datetime.fromisoformat if sys.version_info >= (3, 11) else _respelled
+
+
 def parse_datetime(value: str) -> datetime:
     """Parse an ISO-8601 timestamp into an aware UTC datetime.
 
@@ -70,7 +82,7 @@ def parse_datetime(value: str) -> datetime:
         # Twilio's usual shape, 2015-07-30T20:00:00Z: the C parser is the cheapest route.
         # (``.replace(tzinfo=...)`` would cost several times the parse itself.)
         try:
-            return datetime.fromisoformat(value[:19] + "+00:00")
+            return from_zulu(value)
         except ValueError:
             pass
     match = _DATETIME.fullmatch(value)
@@ -146,7 +158,7 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
 # -- enums -------------------------------------------------------------------------------------
 
 
-def _enum_lookup(cls: type[enum.Enum], *, tolerant: bool) -> Callable[[Any], Any]:
+def enum_lookup(cls: type[enum.Enum], *, tolerant: bool) -> Callable[[Any], Any]:
     """A converter from a wire string to ``cls``; unknown strings kept as ``str`` if tolerant."""
     table: dict[str, Any] = {}
     for member in cls:
@@ -179,7 +191,7 @@ def _structure_enum(value: Any, tp: Any) -> Any:
         raise TypeError(f"no structure hook for {tp!r}")
     convert = _strict_lookups.get(tp)
     if convert is None:
-        convert = _strict_lookups[tp] = _enum_lookup(tp, tolerant=False)
+        convert = _strict_lookups[tp] = enum_lookup(tp, tolerant=False)
     return convert(value)
 
 
@@ -239,9 +251,9 @@ def _fast_plan(tp: Any, conv: cattrs.Converter, tolerant: bool) -> Plan:
         return parse_datetime  # raises TypeError for anything but a string
     enum_cls = _enum_of_union(tp)
     if enum_cls is not None and _NONE not in _union_parts(tp):
-        return _enum_lookup(enum_cls, tolerant=tolerant)
+        return enum_lookup(enum_cls, tolerant=tolerant)
     if _is_enum_class(tp):
-        return _enum_lookup(tp, tolerant=False)
+        return enum_lookup(tp, tolerant=False)
     if _is_mapping(tp):
         args = typing.get_args(tp)
         if args == (str, str):
@@ -278,7 +290,7 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
     def enum_or_str_hook(tp: Any) -> Hook:
         cls = _enum_of_union(tp)
         assert cls is not None
-        convert = _enum_lookup(cls, tolerant=tolerant)
+        convert = enum_lookup(cls, tolerant=tolerant)
         nullable = _NONE in _union_parts(tp)
 
         def hook(value: Any, _: Any) -> Any:

@@ -8,6 +8,8 @@ from typing import Any
 
 import attrs
 
+from ._raw import LazyRaw
+
 __all__ = ["EMPTY_RAW", "Model"]
 
 # One shared, read-only empty mapping: the default ``raw`` of models built by hand.
@@ -30,10 +32,11 @@ class Model:
     raw: Mapping[str, Any] = attrs.field(default=EMPTY_RAW, repr=False, eq=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Read-only mappings cannot be pickled (nor deep-copied); send them as dicts and wrap
-        # them again on the way back, so models cross process pools and caches.
+        # Read-only mappings cannot be pickled (nor deep-copied); send them (and a ``raw`` not
+        # parsed yet) as dicts and wrap them again on the way back, so models cross process
+        # pools and caches.
         state = {
-            f.name: dict(v) if isinstance(v, MappingProxyType) else v
+            f.name: dict(v) if isinstance(v, (MappingProxyType, LazyRaw)) else v
             for f in attrs.fields(type(self))
             for v in (getattr(self, f.name),)
         }

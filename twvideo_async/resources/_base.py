@@ -16,10 +16,11 @@ import cattrs
 
 from .. import _serde
 from .._encoding import build_path, encode_pairs, sid_pattern
-from .._pagination import AsyncPaginator, cap_page_size
+from .._pagination import AsyncPaginator, Parse, cap_page_size, split_envelope
 from .._request import Request, RequestOptions
 from .._response import APIResponse, RawResponse
 from ..errors import APIResponseValidationError, InvalidRequestError
+from ..models import _wire
 
 if TYPE_CHECKING:
     from .._client import VideoClient
@@ -39,10 +40,22 @@ def _shape_error(cls: type[Any], exc: Exception, body: Any) -> APIResponseValida
     )
 
 
-def parser(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
-    """A function building ``cls`` from a JSON object, with shape errors made typed."""
+class Parser(Generic[T]):
+    """Builds ``cls`` from one JSON object, with shape errors made typed.
 
-    def parse(data: Mapping[str, Any]) -> T:
+    :meth:`from_response` decodes the body bytes straight into the model with msgspec
+    (``models._wire``) and takes the cattrs path only for what that does not accept, so both
+    give the same model and errors always come from cattrs. Calling the parser with an
+    already-parsed object takes the cattrs path.
+    """
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[T]) -> None:
+        self.cls = cls
+
+    def __call__(self, data: Mapping[str, Any]) -> T:
+        cls = self.cls
         if not isinstance(data, Mapping):
             raise APIResponseValidationError(
                 f"expected a JSON object for {cls.__name__}, got {type(data).__name__}"
@@ -52,19 +65,39 @@ def parser(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
         except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
             raise _shape_error(cls, exc, data) from None
 
-    return parse
+    def from_response(self, response: APIResponse) -> T:
+        model = _wire.decode_object(response.content, self.cls)
+        return self(response.json()) if model is None else model
 
 
-def list_parser(cls: type[T]) -> Callable[[list[Any]], list[T]]:
-    """Like :func:`parser`, for all the items of a list page at once."""
+class ListParser(Generic[T]):
+    """Builds the models and ``meta`` of a list page from its response (see :class:`Parser`)."""
 
-    def parse(items: list[Any]) -> list[T]:
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[T]) -> None:
+        self.cls = cls
+
+    def __call__(self, response: APIResponse) -> tuple[list[T], Mapping[str, Any]]:
+        cls = self.cls
+        decoded = _wire.decode_page(response.content, cls)
+        if decoded is not None:
+            return decoded
+        raw_items, meta = split_envelope(response.json())
         try:
-            return _serde.structure_list(items, cls)
+            return _serde.structure_list(raw_items, cls), meta
         except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
             raise _shape_error(cls, exc, None) from None
 
-    return parse
+
+def parser(cls: type[T]) -> Parser[T]:
+    """A :class:`Parser` for ``cls``."""
+    return Parser(cls)
+
+
+def list_parser(cls: type[T]) -> ListParser[T]:
+    """A :class:`ListParser` for ``cls``."""
+    return ListParser(cls)
 
 
 def _check_keywords(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -149,7 +182,7 @@ class Resource:
         page_url: str | None,
         max_page_size: int,
         options: RequestOptions,
-        parse: Callable[[list[Any]], list[T]],
+        parse: Parse[T],
     ) -> AsyncPaginator[T]:
         size = cap_page_size(page_size, limit, max_page_size)
         request = Request(
@@ -172,6 +205,9 @@ class Resource:
 
 def _parse_response(response: APIResponse, parse: Callable[[Mapping[str, Any]], T]) -> T:
     try:
+        if isinstance(parse, Parser):
+            model: T = parse.from_response(response)
+            return model
         return parse(response.json())
     except APIResponseValidationError as exc:
         exc.method, exc.path = response.method, response.path
