@@ -60,20 +60,23 @@ def _wire(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def recording_item(value: Any) -> MediaItem:
-    """A MediaItem for a recording SID (``RT...``) or a Recording model.
+def recording_item(
+    value: Any, media_path: Callable[[str], MediaPath] = MediaPath.recording
+) -> MediaItem:
+    """A MediaItem for a recording SID (``RT...``) or a Recording / RoomRecording model.
 
     A model gives the file name ``RT....mka|mkv`` (its ``container_format``) and the expected
     size, so a rerun skips complete files without a request; a bare SID is named by storage.
+    ``media_path`` picks the ``/Media`` endpoint (account-wide by default, or a room's).
     """
     if isinstance(value, str):
-        return MediaItem(value, MediaPath.recording(value))
+        return MediaItem(value, media_path(value))
     sid = value.sid
     extension = _wire(getattr(value, "container_format", None))
     size = getattr(value, "size", None)
     return MediaItem(
         sid,
-        MediaPath.recording(sid),
+        media_path(sid),
         f"{sid}.{extension}" if extension else None,
         size if isinstance(size, int) and not isinstance(size, bool) else None,
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .._bulk import DownloadSummary, MediaItem
+from .._bulk import DownloadSummary, MediaItem, recording_item
 from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._media import MediaPath
@@ -38,13 +38,7 @@ class RoomRecordings(MediaMethods):
         return MediaPath.room_recording(self.room_sid, sid)
 
     def _media_item(self, value: Any) -> MediaItem:
-        if isinstance(value, str):
-            return MediaItem(value, self._media_path(value))
-        sid = value.sid
-        extension = getattr(value.container_format, "value", value.container_format)
-        size = value.size if isinstance(value.size, int) else None
-        name = f"{sid}.{extension}" if extension else None
-        return MediaItem(sid, self._media_path(sid), name, size)
+        return recording_item(value, self._media_path)
 
     async def download_all(
         self, directory: str | os.PathLike[str], **options: Any
