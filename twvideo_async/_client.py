@@ -355,15 +355,9 @@ class VideoClient:
         return RecordingSettingsResource(self)
 
 
+# The cached resource properties: a copy made by with_options() builds its own, bound to it.
 _RESOURCE_NAMES = frozenset(
-    {
-        "rooms",
-        "recordings",
-        "compositions",
-        "composition_hooks",
-        "composition_settings",
-        "recording_settings",
-    }
+    name for name, value in vars(VideoClient).items() if isinstance(value, cached_property)
 )
 
 
