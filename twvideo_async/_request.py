@@ -159,11 +159,12 @@ class Requester:
         retries = rate_limit_retries = 0
         while True:
             attempt = retries + rate_limit_retries + 1
-            error, failure = await self._attempt(
+            outcome = await self._attempt(
                 req, url, headers, data, timeout, deadline, attempt, retries + rate_limit_retries
             )
-            if isinstance(error, APIResponse):
-                return error
+            if isinstance(outcome, APIResponse):
+                return outcome
+            error, failure = outcome
             decision = policy.decide(
                 failure,
                 idempotent=req.idempotent or req.method in ("GET", "DELETE"),
@@ -206,8 +207,8 @@ class Requester:
         deadline: float | None,
         attempt: int,
         retries_taken: int,
-    ) -> tuple[Any, Failure]:
-        """One try. Returns ``(APIResponse, ...)`` on success, else ``(APIError, failure)``."""
+    ) -> APIResponse | tuple[APIError, Failure]:
+        """One try: the response on success, else the error and how it failed."""
         clock = self.clock
         remaining = None if deadline is None else deadline - clock()
         meta: dict[str, Any] = {
@@ -235,7 +236,7 @@ class Requester:
         except aiohttp.ClientError as exc:
             return self._connection_error(exc, meta, attempt, start)
         except asyncio.TimeoutError as exc:
-            # A bare TimeoutError is aiohttp's ``total`` expiring: our own deadline.
+            # aiohttp's own timeouts are ClientErrors (above): this is the call's deadline timer.
             raise APITimeoutError(
                 f"the call did not finish within its {timeout.total:g}s timeout", **meta
             ) from exc
@@ -256,17 +257,14 @@ class Requester:
             )
         if status < 300 or (req.expect_redirect and status < 400):
             self.limits.throttle.on_success()
-            return (
-                APIResponse(
-                    status=status,
-                    headers=resp_headers,
-                    content=body,
-                    method=req.method,
-                    path=req.path_template,
-                    retries_taken=retries_taken,
-                    elapsed=elapsed,
-                ),
-                Failure.CLIENT_ERROR,
+            return APIResponse(
+                status=status,
+                headers=resp_headers,
+                content=body,
+                method=req.method,
+                path=req.path_template,
+                retries_taken=retries_taken,
+                elapsed=elapsed,
             )
         if status < 400:
             return (
