@@ -12,30 +12,30 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._clock import EmulatorClock
-    from ._context import StorageRequest
-    from ._fault_rules import ConcurrencyLimit, FaultRule, RateLimit
-    from ._faults import Faults
-    from ._keystream import iter_media, media_bytes, media_etag, media_sha256
-    from ._seed import Seed, Seeded
-    from ._state import State
+    from ._faults.controls import Faults
+    from ._faults.fault_rules import ConcurrencyLimit, FaultRule, RateLimit
+    from ._http.handler_context import StorageRequest
+    from ._state.account_state import State
+    from ._state.clock import EmulatorClock
+    from ._state.seeding import Seed, Seeded
+    from ._storage.media_keystream import iter_media, media_bytes, media_etag, media_sha256
     from .emulator import Emulator, serve
 
 _EXPORTS = {
-    "ConcurrencyLimit": "._fault_rules",
+    "ConcurrencyLimit": "._faults.fault_rules",
     "Emulator": ".emulator",
-    "EmulatorClock": "._clock",
-    "FaultRule": "._fault_rules",
-    "Faults": "._faults",
-    "RateLimit": "._fault_rules",
-    "Seed": "._seed",
-    "Seeded": "._seed",
-    "State": "._state",
-    "StorageRequest": "._context",
-    "iter_media": "._keystream",
-    "media_bytes": "._keystream",
-    "media_etag": "._keystream",
-    "media_sha256": "._keystream",
+    "EmulatorClock": "._state.clock",
+    "FaultRule": "._faults.fault_rules",
+    "Faults": "._faults.controls",
+    "RateLimit": "._faults.fault_rules",
+    "Seed": "._state.seeding",
+    "Seeded": "._state.seeding",
+    "State": "._state.account_state",
+    "StorageRequest": "._http.handler_context",
+    "iter_media": "._storage.media_keystream",
+    "media_bytes": "._storage.media_keystream",
+    "media_etag": "._storage.media_keystream",
+    "media_sha256": "._storage.media_keystream",
     "serve": ".emulator",
 }
 

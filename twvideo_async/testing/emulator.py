@@ -15,16 +15,16 @@ from typing import Any
 
 from aiohttp import web
 
-from ._app import build_api_app
-from ._clock import EmulatorClock
-from ._context import Context, StorageRequest
-from ._faults import Faults
-from ._keystream import media_bytes, media_sha256
-from ._media import media_object
-from ._seed import Seed, Seeded, populate
-from ._signing import MediaSigner
-from ._state import State
-from ._storage import build_storage_app
+from ._faults.controls import Faults
+from ._http.api_app import build_api_app
+from ._http.handler_context import Context, StorageRequest
+from ._http.media_redirect_handlers import media_object
+from ._state.account_state import State
+from ._state.clock import EmulatorClock
+from ._state.seeding import Seed, Seeded, populate
+from ._storage.media_keystream import media_bytes, media_sha256
+from ._storage.origin import build_storage_app
+from ._storage.url_signing import MediaSigner
 
 logger = logging.getLogger("twvideo_async.testing")
 

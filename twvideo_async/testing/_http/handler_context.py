@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-from ._faults import Faults
-from ._forms import Params
-from ._render import Renderer
-from ._signing import MediaSigner
-from ._state import State
+from .._faults.controls import Faults
+from .._state.account_state import State
+from .._storage.url_signing import MediaSigner
+from .form_params import Params
+from .resource_json import Renderer
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._clock import iso
-from ._models import (
+from .._state.account_state import State
+from .._state.clock import iso
+from .._state.records import (
     Composition,
     CompositionHook,
     Participant,
@@ -19,8 +20,7 @@ from ._models import (
     StorageSettings,
     Transcription,
 )
-from ._rules import render_recording_rule, render_subscribe_rule
-from ._state import State
+from .._state.track_rules import render_recording_rule, render_subscribe_rule
 
 Body = dict[str, Any]
 

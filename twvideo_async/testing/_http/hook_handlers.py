@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ._context import body, context, query, renderer
-from ._errors import bad_request
-from ._forms import Params
-from ._layout import composition_fields
-from ._models import StorageSettings
-from ._paging import PAGING_PARAMS, page_response
+from .._state.records import StorageSettings
+from .._state.video_layout import composition_fields
+from .._twilio_errors import bad_request
+from .form_params import Params
+from .handler_context import body, context, query, renderer
+from .paging_envelope import PAGING_PARAMS, page_response
 
 HOOK_FIELDS = frozenset(
     {

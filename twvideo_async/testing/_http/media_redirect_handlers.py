@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from ._context import context, query
-from ._errors import NOT_FOUND, TTL_OUT_OF_RANGE, ApiError, bad_request
-from ._state import State, is_sid
+from .._state.account_state import State, is_sid
+from .._twilio_errors import NOT_FOUND, TTL_OUT_OF_RANGE, ApiError, bad_request
+from .handler_context import context, query
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import random
 import time
 from collections.abc import Callable, Iterable
 
-from ._errors import ApiError
-from ._fault_rules import (
+from .._twilio_errors import ApiError
+from .fault_rules import (
     ConcurrencyLimit,
     FaultRule,
     RateLimit,

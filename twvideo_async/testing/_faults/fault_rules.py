@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ._errors import (
+from .._twilio_errors import (
     INTERNAL_ERROR,
     SERVICE_UNAVAILABLE,
     TOO_MANY_REQUESTS,

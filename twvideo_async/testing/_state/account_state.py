@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ._errors import ROOM_STATUS_INVALID, ApiError
-from ._live import LiveState
-from ._models import Room
-from ._produced import ProducedState
-from ._store import DEFAULT_MAX_PARTICIPANTS, DEFAULT_TRACKS, ROOM_TYPES, is_sid
+from .._twilio_errors import ROOM_STATUS_INVALID, ApiError
+from .compositions_state import ProducedState
+from .records import Room
+from .rooms_state import LiveState
+from .store import DEFAULT_MAX_PARTICIPANTS, DEFAULT_TRACKS, ROOM_TYPES, is_sid
 
 __all__ = ["DEFAULT_MAX_PARTICIPANTS", "DEFAULT_TRACKS", "ROOM_TYPES", "State", "is_sid"]
 

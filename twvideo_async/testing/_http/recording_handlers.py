@@ -6,13 +6,13 @@ from datetime import datetime
 
 from aiohttp import web
 
-from ._context import body, context, query, renderer
-from ._errors import bad_request
-from ._forms import Params, require_status
-from ._models import Recording
-from ._paging import PAGING_PARAMS, page_response
-from ._rules import parse_rules
-from ._state import is_sid
+from .._state.account_state import is_sid
+from .._state.records import Recording
+from .._state.track_rules import parse_rules
+from .._twilio_errors import bad_request
+from .form_params import Params, require_status
+from .handler_context import body, context, query, renderer
+from .paging_envelope import PAGING_PARAMS, page_response
 
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")

@@ -11,8 +11,8 @@ import re
 import uuid
 from datetime import datetime
 
-from ._clock import EmulatorClock
-from ._models import Composition, CompositionHook, Recording, Room, StorageSettings
+from .clock import EmulatorClock
+from .records import Composition, CompositionHook, Recording, Room, StorageSettings
 
 ROOM_TYPES = ("group", "group-small", "peer-to-peer", "go")
 DEFAULT_MAX_PARTICIPANTS = {"group": 50, "group-small": 4, "peer-to-peer": 10, "go": 2}

@@ -12,12 +12,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._errors import (
+from .._twilio_errors import (
     RECORDING_RULES_INVALID,
     SUBSCRIBE_RULES_INVALID,
     ApiError,
 )
-from ._models import Participant, PublishedTrack
+from .records import Participant, PublishedTrack
 
 MAX_RULES = 20
 SUBSCRIBE_KINDS = frozenset({"audio", "video", "data"})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ._context import body, context, query, renderer
-from ._errors import (
+from .._state.account_state import DEFAULT_MAX_PARTICIPANTS, ROOM_TYPES
+from .._state.track_rules import parse_rules
+from .._twilio_errors import (
     MAX_PARTICIPANTS_OUT_OF_RANGE,
     ROOM_INVALID_PARAMETERS,
     ROOM_STATUS_INVALID,
@@ -17,10 +18,9 @@ from ._errors import (
     bad_request,
     missing,
 )
-from ._forms import require_status
-from ._paging import PAGING_PARAMS, page_response
-from ._rules import parse_rules
-from ._state import DEFAULT_MAX_PARTICIPANTS, ROOM_TYPES
+from .form_params import require_status
+from .handler_context import body, context, query, renderer
+from .paging_envelope import PAGING_PARAMS, page_response
 
 CREATE_FIELDS = frozenset(
     {

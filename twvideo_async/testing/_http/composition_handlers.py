@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ._context import body, context, query, renderer
-from ._errors import ApiError, bad_request
-from ._forms import require_status
-from ._layout import composition_fields
-from ._paging import PAGING_PARAMS, page_response
+from .._state.video_layout import composition_fields
+from .._twilio_errors import ApiError, bad_request
+from .form_params import require_status
+from .handler_context import body, context, query, renderer
+from .paging_envelope import PAGING_PARAMS, page_response
 
 ROOM_NOT_FOUND = 53106
 CREATE_FIELDS = frozenset(

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy, MultiMapping
 
-from ._clock import parse_instant
-from ._errors import INVALID_PARAMETER, ApiError, bad_request, missing
-from ._state import is_sid
+from .._state.account_state import is_sid
+from .._state.clock import parse_instant
+from .._twilio_errors import INVALID_PARAMETER, ApiError, bad_request, missing
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ._layout import region
-from ._models import PublishedTrack, Room
-from ._state import State
+from .account_state import State
+from .records import PublishedTrack, Room
+from .video_layout import region
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ._context import body, context, query, renderer
-from ._errors import ROOM_INVALID_PARAMETERS, ApiError, bad_request, not_found
-from ._forms import Params
-from ._models import Room, Transcription
-from ._paging import PAGING_PARAMS, page_response
+from .._state.records import Room, Transcription
+from .._twilio_errors import ROOM_INVALID_PARAMETERS, ApiError, bad_request, not_found
+from .form_params import Params
+from .handler_context import body, context, query, renderer
+from .paging_envelope import PAGING_PARAMS, page_response
 
 
 def _configuration(params: Params) -> dict[str, Any] | None:

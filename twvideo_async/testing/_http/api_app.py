@@ -18,9 +18,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import _compositions, _hooks, _media, _participants, _recordings, _rooms, _transcriptions
-from ._context import CONTEXT, Context
-from ._errors import (
+from .._twilio_errors import (
     AUTHENTICATE,
     INTERNAL_ERROR,
     INVALID_PARAMETER,
@@ -29,6 +27,16 @@ from ._errors import (
     ApiError,
     error_response,
 )
+from . import (
+    composition_handlers,
+    hook_handlers,
+    media_redirect_handlers,
+    participant_handlers,
+    recording_handlers,
+    room_handlers,
+    transcription_handlers,
+)
+from .handler_context import CONTEXT, Context
 
 logger = logging.getLogger("twvideo_async.testing")
 
@@ -110,13 +118,13 @@ def build_api_app(ctx: Context) -> web.Application:
     app = web.Application(middlewares=[twilio_envelope])
     app[CONTEXT] = ctx
     for module in (
-        _rooms,
-        _participants,
-        _recordings,
-        _transcriptions,
-        _compositions,
-        _hooks,
-        _media,
+        room_handlers,
+        participant_handlers,
+        recording_handlers,
+        transcription_handlers,
+        composition_handlers,
+        hook_handlers,
+        media_redirect_handlers,
     ):
         app.router.add_routes(module.routes())
     return app

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ._errors import ROOM_COMPLETED, ApiError, not_found
-from ._models import Composition, CompositionHook, Room, Transcription
-from ._store import Store, is_sid
+from .._twilio_errors import ROOM_COMPLETED, ApiError, not_found
+from .records import Composition, CompositionHook, Room, Transcription
+from .store import Store, is_sid
 
 
 class ProducedState(Store):

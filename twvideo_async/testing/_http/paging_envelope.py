@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ._errors import PAGE_SIZE_OUT_OF_RANGE, bad_request
-from ._forms import Params
+from .._twilio_errors import PAGE_SIZE_OUT_OF_RANGE, bad_request
+from .form_params import Params
 
 PAGING_PARAMS = frozenset({"PageSize", "Page", "PageToken"})
 DEFAULT_PAGE_SIZE = 50

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ._context import body, context, query, renderer
-from ._errors import PARTICIPANT_STATUS_INVALID, ApiError, not_found
-from ._forms import require_status
-from ._models import Participant, PublishedTrack
-from ._paging import PAGING_PARAMS, page_response
-from ._rules import parse_rules
-from ._state import is_sid
+from .._state.account_state import is_sid
+from .._state.records import Participant, PublishedTrack
+from .._state.track_rules import parse_rules
+from .._twilio_errors import PARTICIPANT_STATUS_INVALID, ApiError, not_found
+from .form_params import require_status
+from .handler_context import body, context, query, renderer
+from .paging_envelope import PAGING_PARAMS, page_response
 
 LIST_PARAMS = PAGING_PARAMS | {"Status", "Identity", "DateCreatedAfter", "DateCreatedBefore"}
 PARTICIPANT_STATUSES = ("connected", "disconnected", "reconnecting")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._errors import bad_request
-from ._forms import Params
+from .._http.form_params import Params
+from .._twilio_errors import bad_request
 
 REGION_FIELDS = (
     "video_sources",

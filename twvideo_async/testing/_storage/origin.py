@@ -17,11 +17,11 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._context import CONTEXT, Context, StorageRequest
-from ._fault_rules import StoragePlan
-from ._keystream import iter_media, media_etag
-from ._media import MediaObject, media_object, storage_path
-from ._signing import DISPOSITION_PARAM
+from .._faults.fault_rules import StoragePlan
+from .._http.handler_context import CONTEXT, Context, StorageRequest
+from .._http.media_redirect_handlers import MediaObject, media_object, storage_path
+from .media_keystream import iter_media, media_etag
+from .url_signing import DISPOSITION_PARAM
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

@@ -7,8 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ._clock import seconds_between
-from ._errors import (
+from .._twilio_errors import (
     MAX_PARTICIPANTS_OUT_OF_RANGE,
     ROOM_COMPLETED,
     ROOM_EXISTS,
@@ -16,9 +15,10 @@ from ._errors import (
     ApiError,
     not_found,
 )
-from ._models import Participant, PublishedTrack, Recording, Room
-from ._rules import select_tracks
-from ._store import DEFAULT_MAX_PARTICIPANTS, DEFAULT_TRACKS, ROOM_TYPES, Store, is_sid
+from .clock import seconds_between
+from .records import Participant, PublishedTrack, Recording, Room
+from .store import DEFAULT_MAX_PARTICIPANTS, DEFAULT_TRACKS, ROOM_TYPES, Store, is_sid
+from .track_rules import select_tracks
 
 
 class LiveState(Store):

@@ -1,0 +1,1 @@
+"""Fault injection for the emulator: the rules and the ``emu.faults`` controls."""

@@ -1,0 +1,1 @@
+"""The emulator's API origin: the aiohttp app, route handlers per resource and Twilio's envelope."""

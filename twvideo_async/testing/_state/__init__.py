@@ -1,0 +1,1 @@
+"""The emulator's in-memory account: records, the operations that change them and the clock."""
