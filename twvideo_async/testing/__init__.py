@@ -4,6 +4,29 @@
 storage origin on loopback, seeded deterministically, with fault injection for rate limits,
 server errors and broken downloads. Names are loaded on first use, so importing this package (as
 the pytest plugin does in every test run) costs nothing until an emulator is needed.
+
+Layout (everything below is private; the names above are the public API):
+
+- ``emulator.py``: :class:`Emulator` and :func:`serve`, which wire the parts below together.
+- ``pytest_plugin.py``: the ``twvideo_emulator`` and ``twvideo_client`` fixtures (``pytest11``).
+- ``_twilio_errors.py``: Twilio's error codes and ``ApiError``, raised by every layer below.
+- ``_state/``: the in-memory account. ``records`` (rooms, participants, tracks, recordings,
+  compositions, hooks, settings, transcriptions), ``store`` (records, SIDs, the clock),
+  ``account_state`` (:class:`State`, composed of ``rooms_state``, ``recordings_state``,
+  ``compositions_state`` and ``transcriptions_state``), ``clock`` (:class:`EmulatorClock`),
+  ``track_rules`` and ``video_layout`` (the JSON documents the state validates) and ``seeding``
+  (:class:`Seed`).
+- ``_faults/``: ``fault_rules`` (the rules and the errors they answer) and ``controls``
+  (:class:`Faults`, ``emu.faults``: installing rules and deciding each request's fate).
+- ``_storage/``: the S3-like origin. ``origin`` (the aiohttp app, ``Range``, S3 XML errors,
+  :class:`StorageRequest`), ``url_signing`` (expiring signed URLs), ``media_objects`` (which
+  object a SID names) and ``media_keystream`` (the deterministic bytes, :func:`media_bytes`).
+- ``_http/``: the API origin. ``api_app`` (the middleware: auth, faults, Twilio's envelope),
+  ``handler_context``, ``form_params``, ``paging_envelope``, ``error_answers``, ``resource_json``
+  (response bodies) and one ``*_handlers`` module per resource.
+
+Layers import downward only: ``_http`` -> ``_storage`` -> ``_faults`` -> ``_state`` ->
+``_twilio_errors`` (``tests/test_emulator_layout.py`` checks it).
 """
 
 from __future__ import annotations
@@ -14,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._faults.controls import Faults
     from ._faults.fault_rules import ConcurrencyLimit, FaultRule, RateLimit
-    from ._http.handler_context import StorageRequest
     from ._state.account_state import State
     from ._state.clock import EmulatorClock
     from ._state.seeding import Seed, Seeded
     from ._storage.media_keystream import iter_media, media_bytes, media_etag, media_sha256
+    from ._storage.origin import StorageRequest
     from .emulator import Emulator, serve
 
 _EXPORTS = {
@@ -31,7 +54,7 @@ _EXPORTS = {
     "Seed": "._state.seeding",
     "Seeded": "._state.seeding",
     "State": "._state.account_state",
-    "StorageRequest": "._http.handler_context",
+    "StorageRequest": "._storage.origin",
     "iter_media": "._storage.media_keystream",
     "media_bytes": "._storage.media_keystream",
     "media_etag": "._storage.media_keystream",

@@ -1,14 +1,11 @@
-"""Twilio-shaped error responses.
+"""Twilio's error codes and :class:`ApiError`, the exception every emulator layer raises.
 
-Handlers raise :class:`ApiError`; the outermost middleware turns it into Twilio's JSON error body
-``{"code", "message", "more_info", "status"}`` so that every failure looks like the real API's.
+The state raises it for rule violations (a taken unique name, a completed room), the handlers for
+bad parameters and the fault rules for injected 429s and 5xx. It carries no HTTP: the API app's
+middleware turns it into Twilio's JSON error body (see ``_http/error_answers.py``).
 """
 
 from __future__ import annotations
-
-import json
-
-from aiohttp import web
 
 # Codes used by the emulator (Twilio's error dictionary; see the README section on the emulator
 # for the few places where the emulator picks a code the real API does not document).
@@ -53,42 +50,12 @@ class ApiError(Exception):
         self.message = message
         self.headers = dict(headers or {})
 
-    def response(self) -> web.Response:
-        """The aiohttp response carrying this error."""
-        return error_response(self.status, self.code, self.message, headers=self.headers)
-
 
 class GatewayError(ApiError):
     """A 5xx answered with an HTML page, as a load balancer in front of the API would send."""
 
     def __init__(self, status: int) -> None:
         super().__init__(status, INTERNAL_ERROR, f"HTTP {status}")
-
-    def response(self) -> web.Response:
-        text = f"<html><body><h1>{self.status} Gateway Error</h1></body></html>\n"
-        return web.Response(status=self.status, text=text, content_type="text/html")
-
-
-def error_body(status: int, code: int, message: str) -> dict[str, object]:
-    """Twilio's error body for ``code``."""
-    return {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
-
-
-def error_response(
-    status: int, code: int, message: str, *, headers: dict[str, str] | None = None
-) -> web.Response:
-    """A JSON error response in Twilio's format."""
-    return web.Response(
-        status=status,
-        text=json.dumps(error_body(status, code, message)),
-        content_type="application/json",
-        headers=headers,
-    )
 
 
 def bad_request(message: str, code: int = INVALID_PARAMETER) -> ApiError:

@@ -17,13 +17,13 @@ from aiohttp import web
 
 from ._faults.controls import Faults
 from ._http.api_app import build_api_app
-from ._http.handler_context import Context, StorageRequest
-from ._http.media_redirect_handlers import media_object
+from ._http.handler_context import ApiContext
 from ._state.account_state import State
 from ._state.clock import EmulatorClock
 from ._state.seeding import Seed, Seeded, populate
 from ._storage.media_keystream import media_bytes, media_sha256
-from ._storage.origin import build_storage_app
+from ._storage.media_objects import media_object
+from ._storage.origin import StorageContext, StorageRequest, build_storage_app
 from ._storage.url_signing import MediaSigner
 
 logger = logging.getLogger("twvideo_async.testing")
@@ -87,13 +87,25 @@ class Emulator:
             composition_reads=composition_reads,
         )
         self.faults = Faults(seed)
-        self._context = Context(
+        signer = MediaSigner(rng.randbytes(32))
+        # One id sequence and one closing event for both origins, as when they shared a context.
+        request_ids = random.Random(f"requests:{seed}")
+        closing = asyncio.Event()
+        self._context = ApiContext(
             state=self.state,
             faults=self.faults,
-            signer=MediaSigner(rng.randbytes(32)),
+            signer=signer,
             credentials=accepted,
             strict=strict,
-            request_ids=random.Random(f"requests:{seed}"),
+            request_ids=request_ids,
+            closing=closing,
+        )
+        self._storage = StorageContext(
+            state=self.state,
+            faults=self.faults,
+            signer=signer,
+            request_ids=request_ids,
+            closing=closing,
         )
         self._host = host
         self._port = port
@@ -117,7 +129,7 @@ class Emulator:
         self._started = True
         try:
             self._storage_url, self._context.storage_port = await self._serve(
-                build_storage_app(self._context), self._storage_port
+                build_storage_app(self._storage), self._storage_port
             )
             self._base_url, _ = await self._serve(build_api_app(self._context), self._port)
         except BaseException:
@@ -178,7 +190,7 @@ class Emulator:
     @property
     def storage_requests(self) -> list[StorageRequest]:
         """Every request the storage origin received, oldest first."""
-        return self._context.storage_requests
+        return self._storage.requests
 
     # -- data ------------------------------------------------------------------------------------
 

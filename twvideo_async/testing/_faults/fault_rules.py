@@ -1,4 +1,4 @@
-"""The rules behind :class:`._faults.Faults` and the error responses they produce."""
+"""The rules behind :class:`.controls.Faults` and the error responses they produce."""
 
 from __future__ import annotations
 

@@ -25,7 +25,6 @@ from .._twilio_errors import (
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
     ApiError,
-    error_response,
 )
 from . import (
     composition_handlers,
@@ -34,9 +33,11 @@ from . import (
     participant_handlers,
     recording_handlers,
     room_handlers,
+    storage_settings_handlers,
     transcription_handlers,
 )
-from .handler_context import CONTEXT, Context
+from .error_answers import answer, error_response
+from .handler_context import CONTEXT, ApiContext
 
 logger = logging.getLogger("twvideo_async.testing")
 
@@ -61,7 +62,7 @@ def _authorized(header: str, credentials: list[tuple[str, str]]) -> bool:
     return matched
 
 
-async def _guarded(request: web.Request, handler: Handler, ctx: Context) -> web.StreamResponse:
+async def _guarded(request: web.Request, handler: Handler, ctx: ApiContext) -> web.StreamResponse:
     if not _authorized(request.headers.get("Authorization", ""), ctx.credentials):
         raise ApiError(
             401,
@@ -92,7 +93,7 @@ async def twilio_envelope(request: web.Request, handler: Handler) -> web.StreamR
         try:
             response = await _guarded(request, handler, ctx)
         except ApiError as exc:
-            response = exc.response()
+            response = answer(exc)
         except web.HTTPNotFound:
             response = error_response(
                 404, NOT_FOUND, f"The requested resource {request.path} was not found"
@@ -114,7 +115,7 @@ async def twilio_envelope(request: web.Request, handler: Handler) -> web.StreamR
         ctx.in_flight -= 1
 
 
-def build_api_app(ctx: Context) -> web.Application:
+def build_api_app(ctx: ApiContext) -> web.Application:
     app = web.Application(middlewares=[twilio_envelope])
     app[CONTEXT] = ctx
     for module in (
@@ -124,6 +125,7 @@ def build_api_app(ctx: Context) -> web.Application:
         transcription_handlers,
         composition_handlers,
         hook_handlers,
+        storage_settings_handlers,
         media_redirect_handlers,
     ):
         app.router.add_routes(module.routes())

@@ -7,11 +7,13 @@ emulator has a ``composition_delay``, once that many seconds have passed on the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from .._state.video_layout import composition_fields
+from .._state.video_layout import parse_layout, parse_resolution
 from .._twilio_errors import ApiError, bad_request
-from .form_params import require_status
+from .form_params import Params, require_status
 from .handler_context import body, context, query, renderer
 from .paging_envelope import PAGING_PARAMS, page_response
 
@@ -31,6 +33,30 @@ CREATE_FIELDS = frozenset(
 )
 LIST_PARAMS = PAGING_PARAMS | {"Status", "DateCreatedAfter", "DateCreatedBefore", "RoomSid"}
 COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
+
+
+def composition_fields(params: Params) -> dict[str, Any]:
+    """The composition settings of a request, validated, with the API's defaults applied.
+
+    Used by composition create and by hook create/update (where omitted fields mean defaults).
+    """
+    resolution, width, height = parse_resolution(params.get("Resolution"))
+    layout = parse_layout(params.json_doc("VideoLayout"), width, height)
+    audio_sources = params.values("AudioSources")
+    if not layout and not audio_sources:
+        raise bad_request(
+            "Either VideoLayout (with non-empty video_sources) or AudioSources must be provided"
+        )
+    return {
+        "audio_sources": audio_sources,
+        "audio_sources_excluded": params.values("AudioSourcesExcluded"),
+        "video_layout": layout,
+        "resolution": resolution,
+        "trim": params.flag("Trim", True),
+        "format": params.choice("Format", ("mp4", "webm"), "webm"),
+        "status_callback": params.url("StatusCallback"),
+        "status_callback_method": params.choice("StatusCallbackMethod", ("GET", "POST"), "POST"),
+    }
 
 
 async def create_composition(request: web.Request) -> web.Response:

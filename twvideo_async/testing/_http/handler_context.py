@@ -1,4 +1,5 @@
-"""What every emulator handler needs, stored on the aiohttp application."""
+"""What every API handler needs (:class:`ApiContext`, stored on the aiohttp application) and the
+helpers handlers use to read a request through it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from multidict import CIMultiDictProxy
 
 from .._faults.controls import Faults
 from .._state.account_state import State
@@ -17,19 +17,10 @@ from .form_params import Params
 from .resource_json import Renderer
 
 
-@dataclass(frozen=True)
-class StorageRequest:
-    """One request received by the storage origin (``emu.storage_requests``)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CIMultiDictProxy[str]
-
-
 @dataclass(eq=False)
-class Context:
-    """Shared by the API app and the storage app of one emulator."""
+class ApiContext:
+    """The API app's view of one emulator; state, faults, signer, request ids and the closing
+    event are the same objects the storage origin's context holds."""
 
     state: State
     faults: Faults
@@ -37,9 +28,8 @@ class Context:
     credentials: list[tuple[str, str]] = field(repr=False)
     strict: bool
     request_ids: random.Random
+    closing: asyncio.Event
     storage_port: int = 0
-    storage_requests: list[StorageRequest] = field(default_factory=list)
-    closing: asyncio.Event = field(default_factory=asyncio.Event)
     in_flight: int = 0
 
     def storage_origin(self, request: web.Request) -> str:
@@ -55,10 +45,10 @@ class Context:
         return f"RQ{self.request_ids.getrandbits(128):032x}"
 
 
-CONTEXT = web.AppKey("twvideo_emulator_context", Context)
+CONTEXT = web.AppKey("twvideo_emulator_context", ApiContext)
 
 
-def context(request: web.Request) -> Context:
+def context(request: web.Request) -> ApiContext:
     return request.app[CONTEXT]
 
 

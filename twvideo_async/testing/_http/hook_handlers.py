@@ -1,4 +1,4 @@
-"""Composition hooks and the ``/Default`` storage settings singletons.
+"""``/v1/CompositionHooks``: create, fetch, list, update and delete composition hooks.
 
 Hook updates are not partial: as on Twilio, every optional field left out of the POST goes back
 to its default, so clients must send the full desired state.
@@ -6,15 +6,13 @@ to its default, so clients must send the full desired state.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
 from aiohttp import web
 
-from .._state.records import StorageSettings
-from .._state.video_layout import composition_fields
 from .._twilio_errors import bad_request
+from .composition_handlers import composition_fields
 from .form_params import Params
 from .handler_context import body, context, query, renderer
 from .paging_envelope import PAGING_PARAMS, page_response
@@ -34,16 +32,6 @@ HOOK_FIELDS = frozenset(
     }
 )
 LIST_PARAMS = PAGING_PARAMS | {"Enabled", "DateCreatedAfter", "DateCreatedBefore", "FriendlyName"}
-SETTINGS_FIELDS = frozenset(
-    {
-        "FriendlyName",
-        "AwsCredentialsSid",
-        "EncryptionKeySid",
-        "AwsS3Url",
-        "AwsStorageEnabled",
-        "EncryptionEnabled",
-    }
-)
 
 
 def _hook_fields(request: web.Request, params: Params, current: str | None) -> dict[str, Any]:
@@ -118,35 +106,6 @@ async def delete_hook(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _settings(request: web.Request) -> StorageSettings:
-    state = context(request).state
-    if request.path.startswith("/v1/CompositionSettings"):
-        return state.composition_settings
-    return state.recording_settings
-
-
-async def fetch_settings(request: web.Request) -> web.Response:
-    query(request, ())
-    return web.json_response(renderer(request).settings(_settings(request), request.path))
-
-
-async def update_settings(request: web.Request) -> web.Response:
-    params = await body(request, SETTINGS_FIELDS)
-    settings = _settings(request)
-    # Validate everything first, then replace the whole singleton (omitted fields reset).
-    values = StorageSettings(
-        friendly_name=params.required("FriendlyName"),
-        aws_credentials_sid=params.sid("AwsCredentialsSid", "CR"),
-        aws_s3_url=params.url("AwsS3Url"),
-        aws_storage_enabled=params.flag("AwsStorageEnabled", False),
-        encryption_key_sid=params.sid("EncryptionKeySid", "CR"),
-        encryption_enabled=params.flag("EncryptionEnabled", False),
-    )
-    for item in dataclasses.fields(values):
-        setattr(settings, item.name, getattr(values, item.name))
-    return web.json_response(renderer(request).settings(settings, request.path))
-
-
 def routes() -> list[web.RouteDef]:
     return [
         web.post("/v1/CompositionHooks", create_hook),
@@ -154,8 +113,4 @@ def routes() -> list[web.RouteDef]:
         web.get("/v1/CompositionHooks/{sid}", fetch_hook, allow_head=False),
         web.post("/v1/CompositionHooks/{sid}", update_hook),
         web.delete("/v1/CompositionHooks/{sid}", delete_hook),
-        web.get("/v1/CompositionSettings/Default", fetch_settings, allow_head=False),
-        web.post("/v1/CompositionSettings/Default", update_settings),
-        web.get("/v1/RecordingSettings/Default", fetch_settings, allow_head=False),
-        web.post("/v1/RecordingSettings/Default", update_settings),
     ]

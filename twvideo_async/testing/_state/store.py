@@ -1,7 +1,8 @@
 """The emulator's in-memory store: every record of one emulated account, SIDs and the clock.
 
-The operations live in :mod:`._live` (rooms, participants, tracks, recordings) and
-:mod:`._produced` (compositions, hooks, transcriptions); :class:`._state.State` combines them.
+The store only holds data; the operations on it live in the state parts (``rooms_state``,
+``recordings_state``, ``compositions_state``, ``transcriptions_state``), which
+:class:`.account_state.State` composes.
 """
 
 from __future__ import annotations

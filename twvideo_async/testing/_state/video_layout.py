@@ -1,4 +1,5 @@
-"""Composition parameters shared by compositions and hooks: layouts, resolution, sources.
+"""The ``VideoLayout`` document and the ``Resolution`` of compositions and hooks: validation and
+the defaults the API fills in.
 
 A ``VideoLayout`` is a JSON object of user-named regions; each region needs a non-empty
 ``video_sources`` list and may position itself on the canvas. The API echoes regions with every
@@ -10,7 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .._http.form_params import Params
 from .._twilio_errors import bad_request
 
 REGION_FIELDS = (
@@ -120,27 +120,3 @@ def parse_layout(layout: Any, width: int, height: int) -> dict[str, Any]:
         out["cells_excluded"] = [_int(name, "cells_excluded", c, 0, 999_999) for c in cells]
         result[name] = out
     return result
-
-
-def composition_fields(params: Params) -> dict[str, Any]:
-    """The composition settings of a request, validated, with the API's defaults applied.
-
-    Used by composition create and by hook create/update (where omitted fields mean defaults).
-    """
-    resolution, width, height = parse_resolution(params.get("Resolution"))
-    layout = parse_layout(params.json_doc("VideoLayout"), width, height)
-    audio_sources = params.values("AudioSources")
-    if not layout and not audio_sources:
-        raise bad_request(
-            "Either VideoLayout (with non-empty video_sources) or AudioSources must be provided"
-        )
-    return {
-        "audio_sources": audio_sources,
-        "audio_sources_excluded": params.values("AudioSourcesExcluded"),
-        "video_layout": layout,
-        "resolution": resolution,
-        "trim": params.flag("Trim", True),
-        "format": params.choice("Format", ("mp4", "webm"), "webm"),
-        "status_callback": params.url("StatusCallback"),
-        "status_callback_method": params.choice("StatusCallbackMethod", ("GET", "POST"), "POST"),
-    }

@@ -10,20 +10,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import re
+from dataclasses import dataclass, field
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from .._faults.controls import Faults
 from .._faults.fault_rules import StoragePlan
-from .._http.handler_context import CONTEXT, Context, StorageRequest
-from .._http.media_redirect_handlers import MediaObject, media_object, storage_path
+from .._state.account_state import State
 from .media_keystream import iter_media, media_etag
-from .url_signing import DISPOSITION_PARAM
+from .media_objects import MediaObject, media_object, storage_path
+from .url_signing import DISPOSITION_PARAM, MediaSigner
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass(frozen=True)
+class StorageRequest:
+    """One request received by the storage origin (``emu.storage_requests``)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: CIMultiDictProxy[str]
+
+
+@dataclass(eq=False)
+class StorageContext:
+    """The storage origin's view of one emulator (shared objects with the API app's context)."""
+
+    state: State
+    faults: Faults
+    signer: MediaSigner
+    request_ids: random.Random
+    closing: asyncio.Event
+    requests: list[StorageRequest] = field(default_factory=list)
+
+
+CONTEXT = web.AppKey("twvideo_emulator_storage", StorageContext)
 
 
 def _xml_error(status: int, code: str, message: str, request_id: str) -> web.Response:
@@ -55,7 +83,7 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     return (start, end)
 
 
-async def _pause(ctx: Context, seconds: float) -> bool:
+async def _pause(ctx: StorageContext, seconds: float) -> bool:
     """Sleep ``seconds`` unless the emulator closes first; True if it is closing."""
     try:
         await asyncio.wait_for(ctx.closing.wait(), timeout=seconds)
@@ -67,7 +95,7 @@ async def _pause(ctx: Context, seconds: float) -> bool:
 async def serve_object(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
     request_id = f"{ctx.request_ids.getrandbits(64):016X}"
-    ctx.storage_requests.append(
+    ctx.requests.append(
         StorageRequest(
             method=request.method,
             path=request.path,
@@ -89,7 +117,7 @@ async def serve_object(request: web.Request) -> web.StreamResponse:
     return await _send(ctx, request, obj, plan, request_id)
 
 
-def _refusal(ctx: Context, request: web.Request, request_id: str) -> web.Response | None:
+def _refusal(ctx: StorageContext, request: web.Request, request_id: str) -> web.Response | None:
     """The S3-style error for a request that is not a correctly signed, unexpired GET."""
     if request.method not in ("GET", "HEAD"):
         return _xml_error(
@@ -126,7 +154,7 @@ def _refusal(ctx: Context, request: web.Request, request_id: str) -> web.Respons
 
 
 async def _send(
-    ctx: Context, request: web.Request, obj: MediaObject, plan: StoragePlan, request_id: str
+    ctx: StorageContext, request: web.Request, obj: MediaObject, plan: StoragePlan, request_id: str
 ) -> web.StreamResponse:
     """Stream the object (or the requested range), applying the plan's body faults."""
     disposition = request.query.get(DISPOSITION_PARAM)
@@ -166,7 +194,7 @@ async def _send(
 async def _stream_body(
     request: web.Request,
     response: web.StreamResponse,
-    ctx: Context,
+    ctx: StorageContext,
     plan: StoragePlan,
     obj: MediaObject,
     start: int,
@@ -199,7 +227,7 @@ def _drop(request: web.Request) -> None:
         transport.close()
 
 
-def build_storage_app(ctx: Context) -> web.Application:
+def build_storage_app(ctx: StorageContext) -> web.Application:
     app = web.Application()
     app[CONTEXT] = ctx
     app.router.add_route("*", "/{path:.*}", serve_object)
