@@ -119,8 +119,10 @@ def test_help_lists_the_download_filters(group: str) -> None:
     from twvideo_async.cli import build_parser
 
     parser = build_parser()
-    args = parser.parse_args([group, "download", "--room", "RM1", "--since", "2024-05-01"])
-    assert args.room == "RM1" and args.since.tzinfo is not None
+    rm1, rm2 = "RM" + "1" * 32, "RM" + "2" * 32
+    argv = [group, "download", "--room", rm1, "--room", rm2, "--since", "2024-05-01"]
+    args = parser.parse_args(argv)
+    assert args.room == [rm1, rm2] and args.since.tzinfo is not None
 
 
 async def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(

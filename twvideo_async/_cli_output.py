@@ -1,35 +1,38 @@
-"""How the ``twvideo`` command shows things: tables, download progress, summaries, one-line
-errors. Uses rich (the ``cli`` extra)."""
+"""How the ``twvideo`` command shows things: tables, JSON, summaries, notes and one-line errors.
+Uses rich (the ``cli`` extra). Results go to stdout; notes, progress and errors to stderr, so
+``--json`` output stays one clean document for jq."""
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from rich.markup import escape
 from rich.table import Table
 
 from . import errors
 
 if TYPE_CHECKING:
-    from ._bulk import DownloadSummary
-    from ._progress import Progress as ProgressEvent
+    from ._bulk import DownloadResult, DownloadSummary
 
-# Piped output gets room for whole SIDs and dates instead of rich's 80-column default.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-# Soft wrap: an error stays one line however narrow the terminal.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+MIB = 2**20
+
+
+@cache
+def out() -> Console:
+    # Piped output gets room for whole SIDs and dates instead of rich's 80-column default.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@cache
+def err() -> Console:
+    # Soft wrap: an error stays one line however narrow the terminal.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def cell(value: Any) -> str:
@@ -40,6 +43,10 @@ def cell(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+def mib(size: int | None) -> str | None:
+    return None if size is None else f"{size / MIB:.1f}"
+
+
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Print a table; return how many rows it had."""
     grid = Table(title=title, title_justify="left")
@@ -47,9 +54,9 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
         grid.add_column(column, no_wrap=index == 0)  # SIDs are copied from here: never cut
     count = 0
     for row in rows:
-        grid.add_row(*(cell(value) for value in row))
+        grid.add_row(*(escape(cell(value)) for value in row))
         count += 1
-    out.print(grid)
+    out().print(grid)
     return count
 
 
@@ -58,66 +65,71 @@ def details(title: str, fields: Iterable[tuple[str, Any]]) -> None:
     grid.add_column("field", style="bold")
     grid.add_column("value")
     for name, value in fields:
-        grid.add_row(name, cell(value))
-    out.print(grid)
+        grid.add_row(name, escape(cell(value)))
+    out().print(grid)
 
 
-class DownloadProgress:
-    """Per-file bars plus an overall bar, fed by the SDK's progress events."""
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
-    def __init__(self, *, enabled: bool) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=not enabled,
-            transient=False,
-        )
-        self._overall = self._progress.add_task("all files", total=None)
-        self._tasks: dict[str, TaskID] = {}
 
-    def __enter__(self) -> DownloadProgress:
-        self._progress.start()
-        return self
+def json_document(document: Any) -> None:
+    """One JSON document on stdout (never through rich: no wrapping, no markup)."""
+    sys.stdout.write(json.dumps(document, default=_plain, indent=2) + "\n")
+    sys.stdout.flush()
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._progress.stop()
 
-    def __call__(self, event: ProgressEvent) -> None:
-        kind = event.kind.value
-        task = self._tasks.get(event.sid)
-        if task is None and kind in ("started", "bytes"):
-            task = self._tasks[event.sid] = self._progress.add_task(
-                event.path.name, total=event.bytes_total
-            )
-        if task is not None:
-            self._progress.update(task, completed=event.bytes_done, total=event.bytes_total)
-            if kind in ("finished", "failed", "skipped"):
-                self._progress.remove_task(task)
-                del self._tasks[event.sid]
-        done = event.files_finished + event.files_skipped + event.files_failed
-        label = f"all files ({done}/{event.files_total if event.files_total else '?'})"
-        self._progress.update(self._overall, completed=event.overall_bytes, description=label)
-        if kind == "failed":
-            err.print(f"[red]failed[/red] {event.sid}: {one_line(event.error)}")
+def note(text: str) -> None:
+    """A hint for people, on stderr so it never mixes with results."""
+    err().print(f"[dim]note: {escape(text)}[/dim]")
+
+
+def failure(text: str) -> None:
+    err().print(f"twvideo: error: {escape(text)}")
 
 
 def summary(result: DownloadSummary) -> None:
-    mib = result.bytes / 2**20
-    rate = result.throughput / 2**20
-    out.print(
+    rate = result.throughput / MIB
+    out().print(
         f"{result.files} files: {result.succeeded} downloaded, {result.skipped} already complete, "
-        f"{result.failed} failed; {mib:.1f} MiB in {result.seconds:.1f}s ({rate:.1f} MiB/s)"
+        f"{result.failed} failed; {result.bytes / MIB:.1f} MiB in {result.seconds:.1f}s "
+        f"({rate:.1f} MiB/s)"
     )
     for failed in result.errors:
-        err.print(f"  {failed.sid}: {one_line(failed.error)}")
+        err().print(f"  failed {failed.sid}: {escape(one_line(failed.error))}")
+
+
+def _result(result: DownloadResult) -> dict[str, Any]:
+    status = "failed" if not result.ok else "skipped" if result.skipped else "downloaded"
+    return {
+        "sid": result.sid,
+        "status": status,
+        "path": None if result.path is None else str(result.path),
+        "bytes": result.bytes,
+        "sha256": result.sha256,
+        "attempts": result.attempts,
+        "error": None if result.error is None else one_line(result.error),
+    }
+
+
+def summary_document(result: DownloadSummary) -> dict[str, Any]:
+    """A download as one JSON object: the counts, then one entry per file in input order."""
+    return {
+        "files": result.files,
+        "downloaded": result.succeeded,
+        "skipped": result.skipped,
+        "failed": result.failed,
+        "bytes": result.bytes,
+        "seconds": round(result.seconds, 3),
+        "results": [_result(r) for r in result.results],
+    }
 
 
 _HINTS: list[tuple[type[BaseException], str]] = [
-    (errors.AuthenticationError, "check TWILIO_API_KEY_SID / TWILIO_API_KEY_SECRET"),
     (errors.MediaNotReadyError, "media exists only once the recording/composition is completed"),
     (errors.NotFoundError, "check the SID; completed rooms are found by SID, not unique name"),
     (errors.RateLimitError, "Twilio is rate limiting this account; retry later"),
@@ -125,11 +137,17 @@ _HINTS: list[tuple[type[BaseException], str]] = [
 ]
 
 
-def one_line(error: BaseException | None) -> str:
-    """An error as one line with what to do about it, never a traceback."""
+def one_line(error: BaseException | None, *, credentials: str | None = None) -> str:
+    """An error as one line with what to do about it, never a traceback.
+
+    ``credentials`` names the pair the command used (``TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN``)
+    so a 401 points at the variables actually read.
+    """
     if error is None:
         return "unknown error"
     text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, errors.AuthenticationError):
+        return f"{text} (check {credentials or 'the credentials'})"
     for cls, hint in _HINTS:
         if isinstance(error, cls):
             return f"{text} ({hint})"
