@@ -109,8 +109,9 @@ async def run(size: int, port: int, naive: bool) -> None:
     import aiohttp
 
     from twvideo_async import VideoClient
-    from twvideo_async._download import download_media
-    from twvideo_async._media import MediaPath, stream_media
+    from twvideo_async._media.resolve import MediaPath
+    from twvideo_async._media.stream import stream_media
+    from twvideo_async._media.transfer import download_media
 
     base_url = f"http://127.0.0.1:{port}"
     media = MediaPath.recording(SID)
@@ -119,12 +120,14 @@ async def run(size: int, port: int, naive: bool) -> None:
         with tempfile.TemporaryDirectory() as directory:
 
             async def to_disk() -> None:
-                path = await download_media(client, media, directory, default_name="big.mka")
+                path = await download_media(
+                    client._requester, media, directory, default_name="big.mka"
+                )
                 assert path.stat().st_size == size
 
             async def to_memoryless_stream() -> None:
                 total = 0
-                async with stream_media(client, media) as stream:
+                async with stream_media(client._requester, media) as stream:
                     async for chunk in stream.iter_bytes():
                         total += len(chunk)
                 assert total == size

@@ -174,9 +174,12 @@ async def test_with_options_shares_the_pool_and_limits() -> None:
 
     async with serve([("GET", "/v1/Rooms/{sid}", handler)]) as server:
         async with make_client(base_url(server), max_retries=2) as client:
-            assert client.rooms._client is client
+            assert client.rooms._requester is client._requester
             fast = client.with_options(timeout=1.5, max_retries=0)
-            assert fast.rooms._client is fast and fast.recordings._client is fast
+            assert (
+                fast.rooms._requester is fast._requester
+                and fast.recordings._requester is fast._requester
+            )
             assert fast._requester.policy.max_retries == 0
             assert fast._requester.timeout.total == 1.5
             assert client._requester.policy.max_retries == 2

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from tests.helpers import KEY_SID, base_url, make_client, no_sleep, serve
 from twvideo_async._encoding import encode_pairs
-from twvideo_async._request import Request, RequestOptions
+from twvideo_async._options import RequestOptions
+from twvideo_async._request import Request
 from twvideo_async.errors import APIError
 
 CANARY = "CANARY-7f3e9d"

@@ -13,9 +13,10 @@ import pytest
 from tests.helpers import KEY_SECRET
 from tests.media_servers import MediaEnv, media_env, sid
 from twvideo_async import errors
-from twvideo_async._download import download_media
-from twvideo_async._media import MediaPath, MediaSource, stream_media
-from twvideo_async._storage import check_target
+from twvideo_async._media.resolve import FetchOptions, MediaPath, MediaSource
+from twvideo_async._media.storage import check_target
+from twvideo_async._media.stream import stream_media
+from twvideo_async._media.transfer import download_media
 
 RT = sid("RT", 1)
 RM = sid("RM", 2)
@@ -29,7 +30,7 @@ async def env() -> AsyncIterator[MediaEnv]:
 
 
 async def read_all(env: MediaEnv, media: MediaPath | str, **kwargs: object) -> bytes:
-    async with stream_media(env.client, media, **kwargs) as stream:  # type: ignore[arg-type]
+    async with stream_media(env.client._requester, media, **kwargs) as stream:  # type: ignore[arg-type]
         return await stream.read()
 
 
@@ -65,7 +66,7 @@ async def test_ttl_and_content_disposition_pass_through(env: MediaEnv) -> None:
     env.add(CJ, 2000)
     disposition = 'inline; filename="talk.mp4"'
     async with stream_media(
-        env.client, MediaPath.composition(CJ), ttl=3600, content_disposition=disposition
+        env.client._requester, MediaPath.composition(CJ), ttl=3600, content_disposition=disposition
     ) as media:
         assert media.headers["Content-Disposition"] == disposition
         await media.read()
@@ -87,7 +88,7 @@ async def test_bad_arguments_fail_before_any_request(
     env: MediaEnv, kwargs: dict[str, object], words: str
 ) -> None:
     with pytest.raises(errors.InvalidRequestError, match=words):
-        stream_media(env.client, MediaPath.recording(RT), **kwargs)  # type: ignore[arg-type]
+        stream_media(env.client._requester, MediaPath.recording(RT), **kwargs)  # type: ignore[arg-type]
     assert env.api.hits == 0
 
 
@@ -129,13 +130,15 @@ async def test_https_client_refuses_plain_http_storage() -> None:
     async with media_env(https_client=True) as env:
         env.add(RT, 100)
         with pytest.raises(errors.UnexpectedRedirectError, match="plain http"):
-            async with stream_media(env.client, MediaPath.recording(RT)):
+            async with stream_media(env.client._requester, MediaPath.recording(RT)):
                 pass
         assert env.api.hits == 1 and env.storage.requests == []
 
 
 async def test_http_client_can_ask_for_the_https_rule(env: MediaEnv) -> None:
-    source = MediaSource.build(env.client, MediaPath.recording(RT), allow_http=False)
+    source = MediaSource(
+        env.client._requester, MediaPath.recording(RT), FetchOptions(allow_http=False)
+    )
     with pytest.raises(errors.UnexpectedRedirectError, match="plain http"):
         await source.resolve()
     assert env.storage.requests == []
@@ -205,7 +208,7 @@ async def test_stream_exposes_headers_and_bounded_chunks(env: MediaEnv) -> None:
         "x-amz-meta-x-amz-key": "d3JhcHBlZA==",
         "x-amz-meta-x-amz-iv": "aXY=",
     }
-    async with stream_media(env.client, MediaPath.recording(RT)) as media:
+    async with stream_media(env.client._requester, MediaPath.recording(RT)) as media:
         assert media.status == 200
         assert media.content_length == len(data)
         assert media.content_type == "audio/x-matroska"
@@ -225,7 +228,7 @@ async def test_stream_exposes_headers_and_bounded_chunks(env: MediaEnv) -> None:
 async def test_leaving_the_block_early_releases_the_connection(env: MediaEnv) -> None:
     env.add(RT, 4_000_000)
     with pytest.raises(KeyError):
-        async with stream_media(env.client, MediaPath.recording(RT)) as media:
+        async with stream_media(env.client._requester, MediaPath.recording(RT)) as media:
             async for _chunk in media.iter_bytes():
                 raise KeyError("stop")
     assert media._response._response.closed
@@ -243,7 +246,9 @@ async def test_nothing_secret_is_logged(
     with pytest.raises(errors.PermissionDeniedError):
         await read_all(env, MediaPath.recording(RT))
     # the download re-resolves past the expired URL and resumes past the cut
-    await download_media(env.client, MediaPath.recording(RT), tmp_path, default_name="x.mka")
+    await download_media(
+        env.client._requester, MediaPath.recording(RT), tmp_path, default_name="x.mka"
+    )
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "storage" in text  # something was logged...
     assert "Signature" not in text and KEY_SECRET not in text and "Basic " not in text
@@ -261,6 +266,8 @@ async def test_extra_headers_go_to_the_api_call_only(env: MediaEnv) -> None:
 async def test_unreachable_storage_fails_after_max_attempts(env: MediaEnv, tmp_path: Path) -> None:
     env.api.target = "http://127.0.0.1:1/bucket/x?X-Amz-Signature=0"  # nothing listens there
     with pytest.raises(errors.APIConnectionError, match=r"host 127\.0\.0\.1:1\b") as caught:
-        await download_media(env.client, MediaPath.recording(RT), tmp_path, max_attempts=2)
+        await download_media(
+            env.client._requester, MediaPath.recording(RT), tmp_path, max_attempts=2
+        )
     assert "Signature" not in str(caught.value) and caught.value.__context__ is None
     assert env.api.hits == 1 and not any(tmp_path.iterdir())  # noqa: ASYNC240

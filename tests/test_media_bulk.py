@@ -13,9 +13,9 @@ import pytest
 
 from tests.media_servers import MediaEnv, media_env, sid
 from twvideo_async import errors
-from twvideo_async._bulk import MediaItem, composition_item, download_many, recording_item
-from twvideo_async._media import MediaPath
-from twvideo_async._progress import Progress, ProgressKind
+from twvideo_async._media.bulk import MediaItem, composition_item, download_many, recording_item
+from twvideo_async._media.progress import Progress, ProgressKind
+from twvideo_async._media.resolve import MediaPath
 from twvideo_async.models import Composition, Recording
 from twvideo_async.models.enums import CompositionFormat, RecordingFormat
 
@@ -50,7 +50,7 @@ async def test_64_files_8_at_a_time_one_not_ready(env: MediaEnv, tmp_path: Path)
     env.api.not_ready.add(missing)
     env.storage.gate = 8  # hold the first answers until 8 requests are in flight together
     env.storage.chunk_delay = 0.001
-    summary = await download_many(env.client, items, tmp_path, concurrency=8)
+    summary = await download_many(env.client._requester, items, tmp_path, concurrency=8)
     assert env.storage.peak == 8  # never more storage connections than `concurrency`
     assert [r.sid for r in summary.results] == [item.sid for item in items]  # input order
     assert (summary.files, summary.succeeded, summary.failed, summary.skipped) == (64, 63, 1, 0)
@@ -72,7 +72,9 @@ async def test_a_failing_file_does_not_stop_the_others(env: MediaEnv, tmp_path: 
     items = items_for(env, 6, 300_000)
     env.storage.fail_keys = {items[2].sid}
     env.storage.cut_after, env.storage.cut_times = 100_000, 3  # and some cuts to resume
-    summary = await download_many(env.client, items, tmp_path, concurrency=3, max_attempts=3)
+    summary = await download_many(
+        env.client._requester, items, tmp_path, concurrency=3, max_attempts=3
+    )
     assert [r.ok for r in summary] == [True, True, False, True, True, True]
     assert isinstance(summary.results[2].error, errors.InternalServerError)
     assert leftovers(tmp_path) == [] and not (tmp_path / f"{items[2].sid}.mka").exists()
@@ -96,7 +98,7 @@ async def test_async_iterables_are_consumed_lazily(env: MediaEnv, tmp_path: Path
             finished.append(event.sid)
 
     summary = await download_many(
-        env.client, listing(), tmp_path, concurrency=2, progress=on_progress
+        env.client._requester, listing(), tmp_path, concurrency=2, progress=on_progress
     )
     assert summary.succeeded == 12
     # Items are read one ahead of the free worker, and the other worker holds at most one.
@@ -107,11 +109,11 @@ async def test_async_iterables_are_consumed_lazily(env: MediaEnv, tmp_path: Path
 async def test_rerun_skips_complete_files(env: MediaEnv, tmp_path: Path) -> None:
     items = items_for(env, 5, 50_000)
     env.storage.fail_keys = {items[1].sid, items[3].sid}
-    first = await download_many(env.client, items, tmp_path, max_attempts=1)
+    first = await download_many(env.client._requester, items, tmp_path, max_attempts=1)
     assert first.failed == 2
     env.storage.fail_keys = set()
     env.storage.requests.clear()
-    second = await download_many(env.client, items, tmp_path)
+    second = await download_many(env.client._requester, items, tmp_path)
     assert [r.skipped for r in second] == [True, False, True, False, True]
     assert (second.succeeded, second.skipped, second.failed) == (2, 3, 0)
     for item in items:
@@ -122,7 +124,7 @@ async def test_rerun_skips_complete_files(env: MediaEnv, tmp_path: Path) -> None
     sized = [
         MediaItem(i.sid, i.media_path, i.file_name, len(env.storage.objects[i.sid])) for i in items
     ]
-    third = await download_many(env.client, sized, tmp_path)
+    third = await download_many(env.client._requester, sized, tmp_path)
     assert third.skipped == 5 and env.storage.requests == []
 
 
@@ -131,7 +133,7 @@ async def test_progress_totals(env: MediaEnv, tmp_path: Path) -> None:
     (tmp_path / f"{items[0].sid}.mka").write_bytes(env.storage.objects[items[0].sid])
     events: list[Progress] = []
     summary = await download_many(
-        env.client, items, tmp_path, concurrency=2, progress=events.append
+        env.client._requester, items, tmp_path, concurrency=2, progress=events.append
     )
     last = events[-1]
     assert (last.files_finished, last.files_skipped, last.files_failed) == (3, 1, 0)
@@ -157,7 +159,7 @@ async def test_cancelling_leaves_no_partial_files(env: MediaEnv, tmp_path: Path)
             busy.set()
 
     task = asyncio.ensure_future(
-        download_many(env.client, items, tmp_path, concurrency=4, progress=on_progress)
+        download_many(env.client._requester, items, tmp_path, concurrency=4, progress=on_progress)
     )
     await asyncio.wait_for(busy.wait(), 10)
     assert leftovers(tmp_path)
@@ -178,7 +180,7 @@ async def test_bad_items_and_duplicate_names_are_per_item_errors(
     malformed = MediaItem("RTbad", "/v1/Recordings/nope/Media", "bad.mka")
     junk: Any = "junk"
     summary = await download_many(
-        env.client, [good, duplicate, escaping, malformed, junk], tmp_path, concurrency=1
+        env.client._requester, [good, duplicate, escaping, malformed, junk], tmp_path, concurrency=1
     )
     assert [r.ok for r in summary] == [True, False, False, False, False]
     assert all(isinstance(r.error, errors.InvalidRequestError) for r in summary.errors)
@@ -197,7 +199,7 @@ async def test_a_failing_item_source_is_raised_after_in_flight_work(
         raise errors.APIConnectionError("listing broke")
 
     with pytest.raises(errors.APIConnectionError, match="listing broke"):
-        await download_many(env.client, listing(), tmp_path, concurrency=1)
+        await download_many(env.client._requester, listing(), tmp_path, concurrency=1)
     assert sorted(contents(tmp_path)) == sorted(f"{i.sid}.mka" for i in items[:2])
 
 
@@ -209,7 +211,9 @@ async def test_a_raising_progress_callback_stops_everything(env: MediaEnv, tmp_p
             raise LookupError("callback bug")
 
     with pytest.raises(LookupError, match="callback bug"):
-        await download_many(env.client, items, tmp_path, concurrency=3, progress=on_progress)
+        await download_many(
+            env.client._requester, items, tmp_path, concurrency=3, progress=on_progress
+        )
     assert contents(tmp_path) == {}
 
 
@@ -218,11 +222,11 @@ async def test_concurrency_must_be_a_positive_int(
     env: MediaEnv, tmp_path: Path, concurrency: object
 ) -> None:
     with pytest.raises(errors.InvalidRequestError, match="concurrency"):
-        await download_many(env.client, [], tmp_path, concurrency=concurrency)  # type: ignore[arg-type]
+        await download_many(env.client._requester, [], tmp_path, concurrency=concurrency)  # type: ignore[arg-type]
 
 
 async def test_no_items_gives_an_empty_summary(env: MediaEnv, tmp_path: Path) -> None:
-    summary = await download_many(env.client, [], tmp_path / "new")
+    summary = await download_many(env.client._requester, [], tmp_path / "new")
     assert (summary.files, summary.bytes, len(summary)) == (0, 0, 0)
     assert (tmp_path / "new").is_dir()
 
@@ -237,13 +241,19 @@ async def test_sids_and_models_map_to_items_one_by_one(env: MediaEnv, tmp_path: 
         Recording(sid=rt2, container_format=RecordingFormat.MKV, size=len(video)),
         "RT-not-a-sid",
     ]
-    summary = await download_many(env.client, recordings, tmp_path, to_item=recording_item)
+    summary = await download_many(
+        env.client._requester, recordings, tmp_path, to_item=recording_item
+    )
     assert [r.ok for r in summary] == [True, True, False]
     assert isinstance(summary.results[2].error, errors.InvalidRequestError)
     assert sorted(contents(tmp_path)) == [f"{rt1}.mka", f"{rt2}.mkv"]
     env.storage.requests.clear()
-    again = await download_many(env.client, recordings[1:2], tmp_path, to_item=recording_item)
+    again = await download_many(
+        env.client._requester, recordings[1:2], tmp_path, to_item=recording_item
+    )
     assert again.skipped == 1 and env.storage.requests == []  # the model's size sufficed
     model = Composition(sid=cj, format=CompositionFormat.MP4, size=len(composition))
-    summary = await download_many(env.client, [model], tmp_path, to_item=composition_item)
+    summary = await download_many(
+        env.client._requester, [model], tmp_path, to_item=composition_item
+    )
     assert summary.results[0].path == tmp_path / f"{cj}.mp4"

@@ -13,10 +13,11 @@ import pytest
 
 from tests.media_servers import MediaEnv, media_env, sid
 from twvideo_async import errors
-from twvideo_async._download import download_media
-from twvideo_async._media import MediaPath, stream_media
-from twvideo_async._partfile import expected_md5, parse_content_range
-from twvideo_async._progress import Progress, ProgressKind
+from twvideo_async._media.integrity import expected_md5, parse_content_range
+from twvideo_async._media.progress import Progress, ProgressKind
+from twvideo_async._media.resolve import MediaPath
+from twvideo_async._media.stream import stream_media
+from twvideo_async._media.transfer import download_media
 
 RT = sid("RT", 10)
 MIB = 1024 * 1024
@@ -54,7 +55,7 @@ async def test_download_into_a_directory_uses_the_default_name(
     env: MediaEnv, tmp_path: Path
 ) -> None:
     data = env.add(RT, 3 * MIB + 123)
-    path = await download_media(env.client, MEDIA, tmp_path, default_name=f"{RT}.mka")
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name=f"{RT}.mka")
     assert path == tmp_path / f"{RT}.mka"
     assert path.read_bytes() == data
     assert files_in(tmp_path) == [f"{RT}.mka"]  # no temporary file left behind
@@ -63,16 +64,18 @@ async def test_download_into_a_directory_uses_the_default_name(
 async def test_download_to_a_file_path_creating_parents(env: MediaEnv, tmp_path: Path) -> None:
     data = env.add(RT, 1000)
     target = tmp_path / "a" / "b" / "talk.mka"
-    assert await download_media(env.client, MEDIA, target, default_name="x") == target
+    assert await download_media(env.client._requester, MEDIA, target, default_name="x") == target
     assert target.read_bytes() == data
-    trailing = await download_media(env.client, MEDIA, f"{tmp_path}/new/", default_name="y.mka")
+    trailing = await download_media(
+        env.client._requester, MEDIA, f"{tmp_path}/new/", default_name="y.mka"
+    )
     assert trailing == tmp_path / "new" / "y.mka"
 
 
 async def test_cut_connections_resume_with_range(env: MediaEnv, tmp_path: Path) -> None:
     data = env.add(RT, 3 * MIB)
     env.storage.cut_after, env.storage.cut_times = 700 * 1024, 3
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="r.mka")
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name="r.mka")
     assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
     assert len(check_resumes(env, 700 * 1024)) == 4
     assert env.api.hits == 1  # the signed URL was still valid: no new /Media call
@@ -83,7 +86,9 @@ async def test_progressing_attempts_do_not_use_up_max_attempts(
 ) -> None:
     data = env.add(RT, 1 * MIB)
     env.storage.cut_after, env.storage.cut_times = 100_000, 8
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="r", max_attempts=3)
+    path = await download_media(
+        env.client._requester, MEDIA, tmp_path, default_name="r", max_attempts=3
+    )
     assert path.read_bytes() == data
     assert len(env.storage.requests) == 9
 
@@ -91,7 +96,9 @@ async def test_progressing_attempts_do_not_use_up_max_attempts(
 async def test_a_stall_times_out_and_resumes(env: MediaEnv, tmp_path: Path) -> None:
     data = env.add(RT, 2 * MIB)
     env.storage.stall_after, env.storage.stall_times = 512 * 1024, 1
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="s.mka", read_timeout=0.3)
+    path = await download_media(
+        env.client._requester, MEDIA, tmp_path, default_name="s.mka", read_timeout=0.3
+    )
     assert path.read_bytes() == data
     assert len(check_resumes(env, 512 * 1024)) >= 2  # more if a loaded machine stalls again
 
@@ -99,7 +106,7 @@ async def test_a_stall_times_out_and_resumes(env: MediaEnv, tmp_path: Path) -> N
 async def test_an_expired_url_is_resolved_again(env: MediaEnv, tmp_path: Path) -> None:
     data = env.add(RT, 1 * MIB)
     env.storage.expired_below = 1  # the first signed URL has already expired
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="e.mka")
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name="e.mka")
     assert path.read_bytes() == data
     assert env.api.hits == 2
     assert [seen.query["X-Amz-Signature"] for seen in env.storage.requests] == ["0", "1"]
@@ -109,7 +116,7 @@ async def test_expiry_mid_download_resumes_on_a_fresh_url(env: MediaEnv, tmp_pat
     data = env.add(RT, 2 * MIB)
     env.storage.cut_after, env.storage.cut_times = 300_000, 1
     env.storage.expire_used = True  # each signed URL works once
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="e.mka")
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name="e.mka")
     assert path.read_bytes() == data
     assert [s.query["X-Amz-Signature"] for s in env.storage.requests] == ["0", "0", "1"]
     first, resumed, again = ranges(env)
@@ -123,7 +130,7 @@ async def test_storage_ignoring_range_restarts_from_zero(env: MediaEnv, tmp_path
     env.storage.ignore_range = True
     events: list[Progress] = []
     path = await download_media(
-        env.client, MEDIA, tmp_path, default_name="i.mka", progress=events.append
+        env.client._requester, MEDIA, tmp_path, default_name="i.mka", progress=events.append
     )
     assert path.read_bytes() == data
     assert len(check_resumes(env, 1_500_000)) == 2
@@ -135,7 +142,7 @@ async def test_a_206_from_the_wrong_offset_is_not_appended(env: MediaEnv, tmp_pa
     data = env.add(RT, 1 * MIB)
     env.storage.cut_after, env.storage.cut_times = 200_000, 1
     env.storage.wrong_range_times = 1
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="w.mka")
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name="w.mka")
     assert path.read_bytes() == data
     first, resumed, restarted = ranges(env)
     assert first is None and resumed is not None and restarted is None
@@ -147,7 +154,9 @@ async def test_md5_mismatch_keeps_nothing(env: MediaEnv, tmp_path: Path) -> None
     old = tmp_path / "m.mka"
     old.write_bytes(b"previous complete file")
     with pytest.raises(errors.IntegrityError, match="MD5"):
-        await download_media(env.client, MEDIA, tmp_path, default_name="m.mka", max_attempts=2)
+        await download_media(
+            env.client._requester, MEDIA, tmp_path, default_name="m.mka", max_attempts=2
+        )
     assert old.read_bytes() == b"previous complete file"
     assert files_in(tmp_path) == ["m.mka"]
     assert len(env.storage.requests) == 2
@@ -157,7 +166,7 @@ async def test_a_non_s3_etag_is_not_taken_for_an_md5(env: MediaEnv, tmp_path: Pa
     data = env.add(RT, 1000)
     env.storage.s3 = False
     env.storage.etag = '"' + "ab" * 16 + '"'
-    path = await download_media(env.client, MEDIA, tmp_path, default_name="n.mka")
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name="n.mka")
     assert path.read_bytes() == data
 
 
@@ -185,7 +194,9 @@ async def test_final_failure_leaves_nothing_and_keeps_the_old_file(
     old = tmp_path / "f.mka"
     old.write_bytes(b"old")
     with pytest.raises(errors.InternalServerError) as caught:
-        await download_media(env.client, MEDIA, tmp_path, default_name="f.mka", max_attempts=3)
+        await download_media(
+            env.client._requester, MEDIA, tmp_path, default_name="f.mka", max_attempts=3
+        )
     assert caught.value.retries_taken == 2
     assert len(env.storage.requests) == 3
     assert files_in(tmp_path) == ["f.mka"] and old.read_bytes() == b"old"
@@ -199,7 +210,7 @@ async def test_failure_after_partial_bytes_removes_the_temporary_file(
     env.storage.expire_used = True
     env.api.not_ready.add(RT)  # re-resolving fails once the first URL is spent
     with pytest.raises(errors.MediaNotReadyError):
-        await download_media(env.client, MEDIA, tmp_path, default_name="p.mka")
+        await download_media(env.client._requester, MEDIA, tmp_path, default_name="p.mka")
     assert files_in(tmp_path) == []
 
 
@@ -213,7 +224,9 @@ async def test_cancellation_leaves_no_file(env: MediaEnv, tmp_path: Path) -> Non
             started.set()
 
     task = asyncio.ensure_future(
-        download_media(env.client, MEDIA, tmp_path, default_name="c.mka", progress=on_progress)
+        download_media(
+            env.client._requester, MEDIA, tmp_path, default_name="c.mka", progress=on_progress
+        )
     )
     await asyncio.wait_for(started.wait(), 10)
     assert len(files_in(tmp_path)) == 1  # the temporary file exists while downloading...
@@ -228,13 +241,18 @@ async def test_skip_existing(env: MediaEnv, tmp_path: Path) -> None:
     done = tmp_path / "k.mka"
     done.write_bytes(data)
     kept = await download_media(
-        env.client, MEDIA, done, default_name="k", skip_existing=True, expected_size=len(data)
+        env.client._requester,
+        MEDIA,
+        done,
+        default_name="k",
+        skip_existing=True,
+        expected_size=len(data),
     )
     assert kept == done and env.api.hits == 0  # known size: no request at all
-    await download_media(env.client, MEDIA, done, default_name="k", skip_existing=True)
+    await download_media(env.client._requester, MEDIA, done, default_name="k", skip_existing=True)
     assert len(env.storage.requests) == 1  # size checked against Content-Length; body unread
     done.write_bytes(data[:5000])  # incomplete: downloaded again
-    await download_media(env.client, MEDIA, done, default_name="k", skip_existing=True)
+    await download_media(env.client._requester, MEDIA, done, default_name="k", skip_existing=True)
     assert done.read_bytes() == data
 
 
@@ -242,14 +260,16 @@ async def test_overwrite_false_refuses_before_any_request(env: MediaEnv, tmp_pat
     env.add(RT, 100)
     (tmp_path / "o.mka").write_bytes(b"mine")
     with pytest.raises(FileExistsError):
-        await download_media(env.client, MEDIA, tmp_path, default_name="o.mka", overwrite=False)
+        await download_media(
+            env.client._requester, MEDIA, tmp_path, default_name="o.mka", overwrite=False
+        )
     assert env.api.hits == 0 and (tmp_path / "o.mka").read_bytes() == b"mine"
 
 
 @pytest.mark.parametrize("name", ["../up.mka", "a/b.mka", "", ".."])
 async def test_default_name_must_be_a_plain_name(env: MediaEnv, tmp_path: Path, name: str) -> None:
     with pytest.raises(errors.InvalidRequestError, match="plain name"):
-        await download_media(env.client, MEDIA, tmp_path, default_name=name)
+        await download_media(env.client._requester, MEDIA, tmp_path, default_name=name)
 
 
 async def test_progress_events(env: MediaEnv, tmp_path: Path) -> None:
@@ -260,7 +280,7 @@ async def test_progress_events(env: MediaEnv, tmp_path: Path) -> None:
         events.append(event)
 
     path = await download_media(
-        env.client, MEDIA, tmp_path, default_name="g.mka", progress=on_progress
+        env.client._requester, MEDIA, tmp_path, default_name="g.mka", progress=on_progress
     )
     kinds = [e.kind for e in events]
     assert kinds[0] is ProgressKind.STARTED and kinds[-1] is ProgressKind.FINISHED
@@ -284,7 +304,7 @@ async def test_a_raising_progress_callback_stops_the_download(
 
     with pytest.raises(ValueError, match="callback bug"):
         await download_media(
-            env.client, MEDIA, tmp_path, default_name="b.mka", progress=on_progress
+            env.client._requester, MEDIA, tmp_path, default_name="b.mka", progress=on_progress
         )
     assert files_in(tmp_path) == []
 
@@ -293,7 +313,7 @@ async def test_https_base_url_client_never_downloads_over_http(tmp_path: Path) -
     async with media_env(https_client=True) as env:
         env.add(RT, 100)
         with pytest.raises(errors.UnexpectedRedirectError):
-            await download_media(env.client, MEDIA, tmp_path, default_name="h.mka")
+            await download_media(env.client._requester, MEDIA, tmp_path, default_name="h.mka")
         assert env.storage.requests == [] and files_in(tmp_path) == []
 
 
@@ -315,7 +335,7 @@ async def test_without_a_name_storage_names_the_file(
     env.storage.extra_headers = {"Content-Type": content_type}
     if disposition:
         env.storage.extra_headers["Content-Disposition"] = disposition
-    path = await download_media(env.client, MEDIA, tmp_path)
+    path = await download_media(env.client._requester, MEDIA, tmp_path)
     assert path == tmp_path / expected and path.read_bytes() == data
     assert files_in(tmp_path) == [expected]
 
@@ -324,7 +344,7 @@ async def test_a_cut_while_streaming_is_a_connection_error(env: MediaEnv) -> Non
     env.add(RT, 1 * MIB)
     env.storage.cut_after, env.storage.cut_times = 100_000, 1
     with pytest.raises(errors.APIConnectionError, match=r"storage host 127\.0\.0\.1") as caught:
-        async with stream_media(env.client, MEDIA) as media:
+        async with stream_media(env.client._requester, MEDIA) as media:
             async for _chunk in media.iter_bytes():
                 pass
     error = caught.value

@@ -29,9 +29,9 @@ def test_import_is_lean_until_helpers_are_used() -> None:
     code = (
         "import sys, twvideo_async as t\n"
         "heavy = [m for m in ('cattrs', 'aiohttp.web', 'twvideo_async.webhooks',"
-        " 'twvideo_async._media') if m in sys.modules]\n"
+        " 'twvideo_async._media.bulk') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "assert t.AccessToken.__name__ == 'AccessToken' and t.webhooks.parse_event\n"
-        "assert t.Progress.__module__ == 'twvideo_async._progress'\n"
+        "assert t.Progress.__module__ == 'twvideo_async._media.progress'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

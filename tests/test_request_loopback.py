@@ -10,7 +10,8 @@ from aiohttp import web
 
 from tests.helpers import base_url, make_client, no_sleep, room_json, serve
 from twvideo_async import VideoClient
-from twvideo_async._request import Request, RequestOptions, Timeout
+from twvideo_async._options import RequestOptions, Timeout
+from twvideo_async._request import Request
 from twvideo_async.errors import (
     APIConnectionError,
     APITimeoutError,

@@ -8,7 +8,8 @@ from aioresponses import aioresponses
 
 from tests.helpers import KEY_SECRET, KEY_SID, make_client
 from twvideo_async._encoding import encode_pairs
-from twvideo_async._request import Request, RequestOptions
+from twvideo_async._options import RequestOptions
+from twvideo_async._request import Request
 from twvideo_async.errors import (
     AuthenticationError,
     BadRequestError,

@@ -11,28 +11,34 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._client import VideoClient
+from ._options import CallOptions, Timeout
 from ._ratelimit import AdaptiveThrottle, RateLimiter, TokenBucket
-from ._request import Timeout
 from ._response import APIResponse, RawResponse
 from ._retry import RetryPolicy
 from ._version import __version__
 
 if TYPE_CHECKING:
     from . import tokens, webhooks
-    from ._bulk import DownloadResult, DownloadSummary, MediaItem
-    from ._media import MediaPath, MediaStream
-    from ._progress import Progress, ProgressKind
+    from ._media.bulk import DownloadResult, DownloadSummary, MediaItem
+    from ._media.options import DownloadManyOptions, DownloadOptions, MediaOptions, StreamOptions
+    from ._media.progress import Progress, ProgressKind
+    from ._media.resolve import MediaPath
+    from ._media.stream import MediaStream
     from .tokens import AccessToken, VideoGrant
 
 _LAZY = {
     "AccessToken": ".tokens",
-    "DownloadResult": "._bulk",
-    "DownloadSummary": "._bulk",
-    "MediaItem": "._bulk",
-    "MediaPath": "._media",
-    "MediaStream": "._media",
-    "Progress": "._progress",
-    "ProgressKind": "._progress",
+    "DownloadManyOptions": "._media.options",
+    "DownloadOptions": "._media.options",
+    "DownloadResult": "._media.bulk",
+    "DownloadSummary": "._media.bulk",
+    "MediaItem": "._media.bulk",
+    "MediaOptions": "._media.options",
+    "MediaPath": "._media.resolve",
+    "MediaStream": "._media.stream",
+    "Progress": "._media.progress",
+    "ProgressKind": "._media.progress",
+    "StreamOptions": "._media.options",
     "VideoGrant": ".tokens",
 }
 _LAZY_MODULES = frozenset({"tokens", "webhooks"})
@@ -53,9 +59,13 @@ __all__ = [
     "APIResponse",
     "AccessToken",
     "AdaptiveThrottle",
+    "CallOptions",
+    "DownloadManyOptions",
+    "DownloadOptions",
     "DownloadResult",
     "DownloadSummary",
     "MediaItem",
+    "MediaOptions",
     "MediaPath",
     "MediaStream",
     "Progress",
@@ -63,6 +73,7 @@ __all__ = [
     "RateLimiter",
     "RawResponse",
     "RetryPolicy",
+    "StreamOptions",
     "Timeout",
     "TokenBucket",
     "VideoClient",

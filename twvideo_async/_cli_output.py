@@ -18,7 +18,7 @@ from rich.table import Table
 from . import errors
 
 if TYPE_CHECKING:
-    from ._bulk import DownloadResult, DownloadSummary
+    from ._media.bulk import DownloadResult, DownloadSummary
 
 MIB = 2**20
 

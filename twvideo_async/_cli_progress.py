@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from ._progress import Progress as ProgressEvent
+    from ._media.progress import Progress as ProgressEvent
 
 MIB = 2**20
 # Widths of the fixed columns: "1234.5/1234.5 MiB", "123.4 MiB/s", "0:00:00", 1-space gaps.

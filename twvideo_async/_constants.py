@@ -27,10 +27,6 @@ DEFAULT_CONNECTION_LIMIT = 100
 DEFAULT_KEEPALIVE_TIMEOUT = 30.0
 DEFAULT_DNS_TTL = 300
 
-# Twilio's default per-account REST quotas for Video (programmable-video-limits).
-TWILIO_DEFAULT_READ_RATE = 80.0
-TWILIO_DEFAULT_WRITE_RATE = 20.0
-
 # PageSize caps per endpoint.
 DEFAULT_MAX_PAGE_SIZE = 1000
 MEDIA_LIST_MAX_PAGE_SIZE = 100

@@ -15,18 +15,15 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 
-from ._constants import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
-    DEFAULT_TOTAL_TIMEOUT,
-    REQUEST_ID_HEADER,
-)
+from ._constants import REQUEST_ID_HEADER
 from ._encoding import Pairs, encode_form
 from ._logging import logger
+from ._options import NO_OPTIONS, RequestOptions, Timeout
 from ._ratelimit import Limits
 from ._response import APIResponse
 from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
@@ -44,41 +41,6 @@ _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 @attrs.frozen(kw_only=True)
-class Timeout:
-    """Time limits in seconds. ``total`` bounds a whole call including retries and waits
-    (``None``: no bound); ``connect`` bounds opening a connection; ``read`` bounds each gap
-    between bytes of the answer."""
-
-    total: float | None = DEFAULT_TOTAL_TIMEOUT
-    connect: float = DEFAULT_CONNECT_TIMEOUT
-    read: float = DEFAULT_READ_TIMEOUT
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("total", "connect", "read"):
-            value = getattr(self, name)
-            if value is not None and not (isinstance(value, int | float) and value > 0):
-                raise ValueError(f"Timeout.{name} must be a number of seconds > 0, got {value!r}")
-
-    @classmethod
-    def coerce(cls, value: Timeout | float) -> Timeout:
-        """A number means the total per-call budget; the other limits keep their defaults."""
-        if isinstance(value, Timeout):
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
-        return cls(total=float(value))
-
-
-@attrs.frozen(kw_only=True)
-class RequestOptions:
-    """Per-call overrides accepted by every resource method."""
-
-    timeout: Timeout | None = None
-    max_retries: int | None = None
-    extra_headers: Mapping[str, str] | None = None
-
-
-@attrs.frozen(kw_only=True)
 class Request:
     """One logical API call. ``path`` is already encoded; ``path_template`` is what gets logged."""
 
@@ -90,7 +52,7 @@ class Request:
     form: Pairs | None = None
     idempotent: bool = False
     expect_redirect: bool = False
-    options: RequestOptions = RequestOptions()
+    options: RequestOptions = NO_OPTIONS
 
 
 async def _read(
@@ -133,6 +95,9 @@ class Requester:
         self.transport = transport
         self.limits = limits
         self.origin = origin
+        # Policy fixed with the configuration: storage may be plain http only when the API
+        # itself is (a local emulator); see _media.storage.check_target.
+        self.storage_allows_http = urlsplit(origin).scheme == "http"
         self.headers = dict(headers)
         self.timeout = timeout
         self.policy = policy

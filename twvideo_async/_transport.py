@@ -44,20 +44,14 @@ class Transport:
         *,
         session: aiohttp.ClientSession | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
-        limit_per_host: int = 0,
-        storage_connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
-        media_read_timeout: float = DEFAULT_MEDIA_READ_TIMEOUT,
         trust_env: bool = False,
     ) -> None:
         self._user_session = session
         self._connection_limit = connection_limit
-        self._limit_per_host = limit_per_host
-        self._storage_connection_limit = storage_connection_limit
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self._media_read_timeout = media_read_timeout
         self._trust_env = trust_env
         self._api: aiohttp.ClientSession | None = None
         self._storage: aiohttp.ClientSession | None = None
@@ -103,7 +97,6 @@ class Transport:
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._connection_limit,
-                limit_per_host=self._limit_per_host,
                 ttl_dns_cache=DEFAULT_DNS_TTL,
                 keepalive_timeout=DEFAULT_KEEPALIVE_TIMEOUT,
             )
@@ -125,7 +118,7 @@ class Transport:
         session = self._storage
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self._storage_connection_limit,
+                limit=self._connection_limit,
                 ttl_dns_cache=DEFAULT_DNS_TTL,
                 keepalive_timeout=DEFAULT_KEEPALIVE_TIMEOUT,
             )
@@ -133,14 +126,17 @@ class Transport:
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=self._connect_timeout,
-                    sock_read=self._media_read_timeout,
-                ),
+                timeout=self.storage_timeout(DEFAULT_MEDIA_READ_TIMEOUT),
                 trust_env=self._trust_env,
             )
         return session
+
+    def storage_timeout(self, read_timeout: float) -> aiohttp.ClientTimeout:
+        """Storage limits: no total (a media body may take hours), the client's connect limit,
+        and ``read_timeout`` for each wait for bytes."""
+        return aiohttp.ClientTimeout(
+            total=None, sock_connect=self._connect_timeout, sock_read=read_timeout
+        )
 
     async def aclose(self) -> None:
         """Close the sessions this transport created (never the user's). Idempotent."""

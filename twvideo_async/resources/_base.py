@@ -8,25 +8,24 @@ import difflib
 import functools
 import inspect
 import re
+import sys
+import typing
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
 
 import cattrs
 
 from .. import _serde
 from .._encoding import build_path, encode_pairs, sid_pattern
+from .._options import RequestOptions, Unpack, option_names
 from .._pagination import AsyncPaginator, Parse, cap_page_size, split_envelope
-from .._request import Request, RequestOptions
+from .._request import Request, Requester
 from .._response import APIResponse, RawResponse
 from ..errors import APIResponseValidationError, InvalidRequestError
 from ..models import _wire
 
-if TYPE_CHECKING:
-    from .._client import VideoClient
-
 T = TypeVar("T")
-R = TypeVar("R", bound="Resource")
+P = ParamSpec("P")
 
 _RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("twvideo_async_raw", default=False)
 
@@ -100,37 +99,61 @@ def list_parser(cls: type[T]) -> ListParser[T]:
     return ListParser(cls)
 
 
-def _check_keywords(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn Python's bare "unexpected keyword argument" into an error that names the
-    parameters the method takes and the closest match. Costs nothing until a call is wrong:
-    the coroutine is only created here, nothing is awaited."""
+def _accepted_keywords(method: Callable[..., Any]) -> list[str] | None:
+    """The keyword names a method takes: its keyword-only parameters, then the keys of the
+    ``TypedDict`` behind its ``**options: Unpack[...]`` (resolved once, at class creation).
+    None for a method whose ``**kwargs`` is open-ended (it checks its own keys)."""
     signature = inspect.signature(method)
-    accepted = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY]
+    names = [n for n, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY]
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_KEYWORD:
+            annotation = param.annotation
+            if isinstance(annotation, str):
+                namespace = vars(sys.modules[method.__module__])
+                annotation = eval(annotation, namespace)
+            if typing.get_origin(annotation) is not Unpack:
+                return None
+            (typed_dict,) = typing.get_args(annotation)
+            names += sorted(option_names(typed_dict) - set(names))
+    return names
+
+
+def _check_keywords(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse an unknown keyword before anything runs, naming the parameters the method takes
+    and the closest match (Python's own message names neither, and ``**options`` methods
+    would otherwise only fail once their coroutine runs)."""
+    accepted_names = _accepted_keywords(method)
+    if accepted_names is None:
+        return method
+    accepted = frozenset(accepted_names) | {
+        n for n, p in inspect.signature(method).parameters.items() if p.kind is not p.VAR_KEYWORD
+    }
+    names = accepted_names
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except TypeError as exc:
-            unknown = [k for k in kwargs if k not in signature.parameters]
-            if not unknown or "unexpected keyword argument" not in str(exc):
-                raise
-            close = difflib.get_close_matches(unknown[0], accepted, n=1)
+        if not kwargs.keys() <= accepted:
+            unknown = sorted(kwargs.keys() - accepted)
+            close = difflib.get_close_matches(unknown[0], names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise InvalidRequestError(
                 f"{method.__qualname__}() has no parameter {unknown[0]!r}; {hint}"
-                f"it takes: {', '.join(accepted)}"
-            ) from None
+                f"it takes: {', '.join(names)}"
+            )
+        return method(*args, **kwargs)
 
     return call
 
 
 class Resource:
-    """Base of the resource classes. ``with_raw_response`` mirrors the resource with methods
-    returning :class:`RawResponse` (status, headers, request id, JSON) around the parsed model."""
+    """Base of the resource classes: builds requests and hands them to the :class:`Requester`.
 
-    def __init__(self, client: VideoClient) -> None:
-        self._client = client
+    Resources know nothing of :class:`~twvideo_async.VideoClient`: a client copy made by
+    ``with_options()`` simply builds its resources on its own requester.
+    """
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -138,9 +161,35 @@ class Resource:
             if not name.startswith("_") and inspect.isfunction(value):
                 setattr(cls, name, _check_keywords(value))
 
-    @cached_property
-    def with_raw_response(self) -> RawProxy[Any]:
-        return RawProxy(self)
+    @overload
+    async def _call(
+        self,
+        method: str,
+        template: str,
+        params: Mapping[str, str],
+        *,
+        patterns: Mapping[str, re.Pattern[str]] | None = None,
+        query: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        idempotent: bool = False,
+        options: RequestOptions,
+        parse: Parser[T],
+    ) -> T: ...
+
+    @overload
+    async def _call(
+        self,
+        method: str,
+        template: str,
+        params: Mapping[str, str],
+        *,
+        patterns: Mapping[str, re.Pattern[str]] | None = None,
+        query: Mapping[str, Any] | None = None,
+        form: Mapping[str, Any] | None = None,
+        idempotent: bool = False,
+        options: RequestOptions,
+        parse: None,
+    ) -> None: ...
 
     async def _call(
         self,
@@ -153,8 +202,8 @@ class Resource:
         form: Mapping[str, Any] | None = None,
         idempotent: bool = False,
         options: RequestOptions,
-        parse: Callable[[Mapping[str, Any]], T] | None,
-    ) -> Any:
+        parse: Parser[T] | None,
+    ) -> T | None:
         request = Request(
             method=method,
             path_template=template,
@@ -164,10 +213,11 @@ class Resource:
             idempotent=idempotent,
             options=options,
         )
-        response = await self._client._requester.request(request)
+        response = await self._requester.request(request)
         result = None if parse is None else _parse_response(response, parse)
         if _RAW.get():
-            return RawResponse(response, result)
+            # Typed as the model; `raw()` below is the only reader of this form.
+            return cast(T, RawResponse(response, result))
         return result
 
     def _list(
@@ -192,7 +242,7 @@ class Resource:
             query=encode_pairs({**query, "PageSize": size}),
             options=options,
         )
-        requester = self._client._requester
+        requester = self._requester
         return AsyncPaginator(
             fetch=requester.request,
             parse=parse,
@@ -215,25 +265,24 @@ def _parse_response(response: APIResponse, parse: Callable[[Mapping[str, Any]], 
         raise
 
 
-class RawProxy(Generic[R]):
-    """``resource.with_raw_response.method(...)`` returns ``RawResponse`` instead of the model."""
+def raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:
+    """The raw form of a one-request method: same parameters, a :class:`RawResponse` (status,
+    headers, request id, body) around the parsed result.
 
-    def __init__(self, resource: R) -> None:
-        self._resource = resource
+    Only methods that make exactly one request get one (each resource's ``with_raw_response``
+    lists them), so the type checker refuses ``with_raw_response.download(...)`` or
+    ``.list(...)`` and nothing is sent for them.
+    """
 
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[RawResponse[Any]]]:
-        method = getattr(self._resource, name)
-        if not callable(method) or name.startswith("_"):
-            raise AttributeError(name)
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        token = _RAW.set(True)
+        try:
+            result: Any = await method(*args, **kwargs)
+        finally:
+            _RAW.reset(token)
+        if not isinstance(result, RawResponse):  # pragma: no cover - a one-request method
+            raise TypeError(f"{method.__qualname__}() did not make exactly one request")
+        return result
 
-        async def call(*args: Any, **kwargs: Any) -> RawResponse[Any]:
-            token = _RAW.set(True)
-            try:
-                result = await method(*args, **kwargs)
-            finally:
-                _RAW.reset(token)
-            if not isinstance(result, RawResponse):
-                raise TypeError(f"{name}() has no raw form (it makes more than one request)")
-            return result
-
-        return call
+    return call

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..models import CompositionFormat, CompositionHook
-from ._base import SID, Resource, list_parser, parser
+from ._base import SID, Resource, list_parser, parser, raw
 from .compositions import layout_field
 
 _HOOK = parser(CompositionHook)
 _HOOK_ITEMS = list_parser(CompositionHook)
-_Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["HK"]}
 _FIELDS = (
     "enabled",
@@ -51,6 +50,11 @@ class CompositionHooks(Resource):
     """``client.composition_hooks``. ``friendly_name`` (up to 100 characters, unique per
     account) is required on create and update."""
 
+    @cached_property
+    def with_raw_response(self) -> CompositionHooksRaw:
+        """The one-request methods, returning the raw response too."""
+        return CompositionHooksRaw(self)
+
     async def create(
         self,
         *,
@@ -64,46 +68,38 @@ class CompositionHooks(Resource):
         status_callback: str | None = None,
         status_callback_method: str | None = None,
         trim: bool | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> CompositionHook:
         """Create a hook (201)."""
         fields = {name: value for name, value in locals().items() if name in _FIELDS}
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/CompositionHooks",
             {},
             form=_hook_form(friendly_name, fields),
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_HOOK,
         )
 
     async def fetch(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> CompositionHook:
         """Fetch a hook by SID (``HK...``)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/CompositionHooks/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_HOOK,
         )
 
     async def delete(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete a hook (204, immediate)."""
         await self._call(
@@ -111,7 +107,7 @@ class CompositionHooks(Resource):
             "/v1/CompositionHooks/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=None,
         )
 
@@ -125,9 +121,7 @@ class CompositionHooks(Resource):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[CompositionHook]:
         """List hooks."""
         return self._list(
@@ -143,7 +137,7 @@ class CompositionHooks(Resource):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_HOOK_ITEMS,
         )
 
@@ -161,21 +155,19 @@ class CompositionHooks(Resource):
         resolution: str | None = None,
         status_callback: str | None = None,
         status_callback_method: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> CompositionHook:
         """Replace a hook (200). **Not a partial update: Twilio resets every field you leave
         out to its default.** To change a few fields and keep the rest, use :meth:`modify`."""
         fields = {name: value for name, value in locals().items() if name in _FIELDS}
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/CompositionHooks/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
             form=_hook_form(friendly_name, fields),
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_HOOK,
         )
 
@@ -196,3 +188,14 @@ class CompositionHooks(Resource):
         state.update(changes)
         friendly_name = state.pop("friendly_name", None) or current.friendly_name or ""
         return await self.update(sid, friendly_name=friendly_name, **state)
+
+
+class CompositionHooksRaw:
+    """``CompositionHooks.with_raw_response``: the one-request methods of :class:`CompositionHooks`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: CompositionHooks) -> None:
+        self.create = raw(resource.create)
+        self.fetch = raw(resource.fetch)
+        self.delete = raw(resource.delete)
+        self.update = raw(resource.update)

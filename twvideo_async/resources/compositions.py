@@ -5,24 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from .._bulk import DownloadSummary, MediaItem, composition_item
-from .._client import make_options as options
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
-from .._media import MediaPath
+from .._media.bulk import DownloadSummary, MediaItem, composition_item
+from .._media.options import DownloadManyOptions
+from .._media.resolve import MediaPath
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..errors import APITimeoutError, InvalidRequestError
 from ..models import Composition, CompositionFormat, CompositionStatus
 from ..models.layout import parse_resolution
 from ..rules import encode_video_layout
-from ._base import SID, list_parser, parser
+from ._base import SID, list_parser, parser, raw
 from ._media_api import MediaMethods
 
 _COMPOSITION = parser(Composition)
 _COMPOSITION_ITEMS = list_parser(Composition)
-_Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["CJ"]}
 _FINAL = frozenset({"completed", "failed", "deleted"})
 
@@ -42,6 +42,11 @@ class Compositions(MediaMethods):
     """``client.compositions``: compose a room's recordings into one playable file, and fetch
     it (``download``, ``stream``, ``download_many``, ``download_all``)."""
 
+    @cached_property
+    def with_raw_response(self) -> CompositionsRaw:
+        """The one-request methods, returning the raw response too."""
+        return CompositionsRaw(self)
+
     def _media_path(self, sid: str) -> MediaPath:
         return MediaPath.composition(sid)
 
@@ -49,7 +54,10 @@ class Compositions(MediaMethods):
         return composition_item(value)
 
     async def download_all(
-        self, room_sid: str, directory: str | os.PathLike[str], **options: Any
+        self,
+        room_sid: str,
+        directory: str | os.PathLike[str],
+        **options: Unpack[DownloadManyOptions],
     ) -> DownloadSummary:
         """Download every completed composition of a room into ``directory``."""
         listing = self.list(room_sid=_room_sid(room_sid), status=CompositionStatus.COMPLETED)
@@ -67,9 +75,7 @@ class Compositions(MediaMethods):
         status_callback: str | None = None,
         status_callback_method: str | None = None,
         trim: bool | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Composition:
         """Start a composition of a completed group room (201). Give ``audio_sources`` (track
         names, ``*`` wildcards) and/or ``video_layout`` (regions, see ``twvideo_async.rules``).
@@ -80,7 +86,7 @@ class Compositions(MediaMethods):
                 "a composition needs audio_sources (e.g. ['*']) and/or video_layout "
                 "(e.g. rules.grid())"
             )
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/Compositions",
             {},
@@ -95,35 +101,29 @@ class Compositions(MediaMethods):
                 "StatusCallbackMethod": status_callback_method,
                 "Trim": trim,
             },
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_COMPOSITION,
         )
 
     async def fetch(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Composition:
         """Fetch a composition by SID (``CJ...``)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/Compositions/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_COMPOSITION,
         )
 
     async def delete(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete the composition's media (204); failed compositions cannot be deleted."""
         await self._call(
@@ -131,7 +131,7 @@ class Compositions(MediaMethods):
             "/v1/Compositions/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=None,
         )
 
@@ -145,9 +145,7 @@ class Compositions(MediaMethods):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[Composition]:
         """List compositions; deleted ones are hidden unless ``status="deleted"``.
         ``page_size`` is capped at 100 on this endpoint."""
@@ -164,7 +162,7 @@ class Compositions(MediaMethods):
             limit=limit,
             page_url=page_url,
             max_page_size=MEDIA_LIST_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_COMPOSITION_ITEMS,
         )
 
@@ -182,8 +180,7 @@ class Compositions(MediaMethods):
         ``APITimeoutError`` after ``timeout`` seconds. Processing starts only once the room
         has ended and its duration is not guaranteed.
         """
-        client = self._client
-        clock, sleep = client._requester.clock, client._requester.sleep
+        clock, sleep = self._requester.clock, self._requester.sleep
         deadline = clock() + timeout
         delay = poll_interval
         while True:
@@ -211,3 +208,13 @@ def _room_sid(room_sid: str) -> str:
     raise InvalidRequestError(
         f"room_sid={room_sid!r} is not a room SID: expected 'RM' followed by 32 hex digits"
     )
+
+
+class CompositionsRaw:
+    """``Compositions.with_raw_response``: the one-request methods of :class:`Compositions`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: Compositions) -> None:
+        self.create = raw(resource.create)
+        self.fetch = raw(resource.fetch)
+        self.delete = raw(resource.delete)

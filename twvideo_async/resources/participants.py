@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..models import (
     Participant,
     ParticipantAnonymize,
@@ -19,10 +18,10 @@ from ..models import (
     SubscribeRules,
 )
 from ..rules import RulesInput, encode_subscribe_rules
-from ._base import SID, Resource, list_parser, parser
+from ._base import SID, Resource, list_parser, parser, raw
 
 if TYPE_CHECKING:
-    from .._client import VideoClient
+    from .._request import Requester
 
 _PARTICIPANT = parser(Participant)
 _PARTICIPANT_ITEMS = list_parser(Participant)
@@ -32,7 +31,6 @@ _PUBLISHED_ITEMS = list_parser(PublishedTrack)
 _SUBSCRIBED = parser(SubscribedTrack)
 _SUBSCRIBED_ITEMS = list_parser(SubscribedTrack)
 _RULES = parser(SubscribeRules)
-_Headers = Mapping[str, str] | None
 _BASE = "/v1/Rooms/{RoomSid}/Participants"
 
 
@@ -40,24 +38,26 @@ class Participants(Resource):
     """``client.rooms.participants(room)``. Participants are addressed by SID (``PA...``) or
     by identity; an identity matches only a *connected* participant."""
 
-    def __init__(self, client: VideoClient, room: str) -> None:
-        super().__init__(client)
+    @cached_property
+    def with_raw_response(self) -> ParticipantsRaw:
+        """The one-request methods, returning the raw response too."""
+        return ParticipantsRaw(self)
+
+    def __init__(self, requester: Requester, room: str) -> None:
+        super().__init__(requester)
         self.room = room
 
     async def fetch(
         self,
         participant: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Participant:
         """Fetch a participant by SID or connected identity."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             _BASE + "/{Sid}",
             {"RoomSid": self.room, "Sid": participant},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_PARTICIPANT,
         )
 
@@ -66,24 +66,22 @@ class Participants(Resource):
         participant: str,
         *,
         status: ParticipantStatus | str,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Participant:
         """Set a participant's status (202). Only ``disconnected`` is accepted (error 53209)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             _BASE + "/{Sid}",
             {"RoomSid": self.room, "Sid": participant},
             form={"Status": status},
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_PARTICIPANT,
         )
 
-    async def disconnect(self, participant: str, **kwargs: Any) -> Participant:
+    async def disconnect(self, participant: str, **options: Unpack[CallOptions]) -> Participant:
         """Kick a participant out of the room."""
-        return await self.update(participant, status=ParticipantStatus.DISCONNECTED, **kwargs)
+        return await self.update(participant, status=ParticipantStatus.DISCONNECTED, **options)
 
     def list(
         self,
@@ -95,9 +93,7 @@ class Participants(Resource):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[Participant]:
         """List participants. Without ``status``, an in-progress room lists only *connected*
         participants and a completed room only *disconnected* ones."""
@@ -114,26 +110,23 @@ class Participants(Resource):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_PARTICIPANT_ITEMS,
         )
 
     async def anonymize(
         self,
         participant: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> ParticipantAnonymize:
         """Replace the participant's identity with its SID (privacy requests)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             _BASE + "/{Sid}/Anonymize",
             {"RoomSid": self.room, "Sid": participant},
             form={},
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_ANONYMIZE,
         )
 
@@ -143,17 +136,14 @@ class Participants(Resource):
         self,
         participant: str,
         track: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> PublishedTrack:
         """A track the participant publishes, by SID (``MT...``) or track name."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             _BASE + "/{ParticipantSid}/PublishedTracks/{Sid}",
             {"RoomSid": self.room, "ParticipantSid": participant, "Sid": track},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_PUBLISHED,
         )
 
@@ -164,9 +154,7 @@ class Participants(Resource):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[PublishedTrack]:
         """Tracks the participant publishes."""
         return self._list(
@@ -177,7 +165,7 @@ class Participants(Resource):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_PUBLISHED_ITEMS,
         )
 
@@ -185,18 +173,15 @@ class Participants(Resource):
         self,
         participant: str,
         track_sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> SubscribedTrack:
         """A track the participant is subscribed to, by track SID (``MT...``)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             _BASE + "/{ParticipantSid}/SubscribedTracks/{Sid}",
             {"RoomSid": self.room, "ParticipantSid": participant, "Sid": track_sid},
             patterns={"Sid": SID["MT"]},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_SUBSCRIBED,
         )
 
@@ -207,9 +192,7 @@ class Participants(Resource):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[SubscribedTrack]:
         """Tracks the participant is subscribed to."""
         return self._list(
@@ -220,7 +203,7 @@ class Participants(Resource):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_SUBSCRIBED_ITEMS,
         )
 
@@ -229,17 +212,14 @@ class Participants(Resource):
     async def fetch_subscribe_rules(
         self,
         participant: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> SubscribeRules:
         """The participant's current subscribe rules."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             _BASE + "/{ParticipantSid}/SubscribeRules",
             {"RoomSid": self.room, "ParticipantSid": participant},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RULES,
         )
 
@@ -247,31 +227,49 @@ class Participants(Resource):
         self,
         participant: str,
         rules: RulesInput,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> SubscribeRules:
         """Replace all subscribe rules of a participant (1 to 20 rules, validated before
         sending; Twilio answers 53215 to invalid rules and keeps the old ones)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             _BASE + "/{ParticipantSid}/SubscribeRules",
             {"RoomSid": self.room, "ParticipantSid": participant},
             form={"Rules": encode_subscribe_rules(rules)},
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RULES,
         )
 
-    async def subscribe_all(self, participant: str, **kwargs: Any) -> SubscribeRules:
+    async def subscribe_all(
+        self, participant: str, **options: Unpack[CallOptions]
+    ) -> SubscribeRules:
         """Subscribe the participant to every track (Twilio's default on connect)."""
         return await self.update_subscribe_rules(
-            participant, [{"type": "include", "all": True}], **kwargs
+            participant, [{"type": "include", "all": True}], **options
         )
 
-    async def subscribe_none(self, participant: str, **kwargs: Any) -> SubscribeRules:
+    async def subscribe_none(
+        self, participant: str, **options: Unpack[CallOptions]
+    ) -> SubscribeRules:
         """Unsubscribe the participant from every track."""
         return await self.update_subscribe_rules(
-            participant, [{"type": "exclude", "all": True}], **kwargs
+            participant, [{"type": "exclude", "all": True}], **options
         )
+
+
+class ParticipantsRaw:
+    """``Participants.with_raw_response``: the one-request methods of :class:`Participants`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: Participants) -> None:
+        self.fetch = raw(resource.fetch)
+        self.update = raw(resource.update)
+        self.disconnect = raw(resource.disconnect)
+        self.anonymize = raw(resource.anonymize)
+        self.fetch_published_track = raw(resource.fetch_published_track)
+        self.fetch_subscribed_track = raw(resource.fetch_subscribed_track)
+        self.fetch_subscribe_rules = raw(resource.fetch_subscribe_rules)
+        self.update_subscribe_rules = raw(resource.update_subscribe_rules)
+        self.subscribe_all = raw(resource.subscribe_all)
+        self.subscribe_none = raw(resource.subscribe_none)

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from .._bulk import MediaItem, recording_item
-from .._client import make_options as options
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
-from .._media import MediaPath
+from .._media.bulk import MediaItem, recording_item
+from .._media.resolve import MediaPath
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..models import Recording, RecordingStatus, RecordingType
-from ._base import SID, list_parser, parser
+from ._base import SID, list_parser, parser, raw
 from ._media_api import MediaMethods
 
 _RECORDING = parser(Recording)
 _RECORDING_ITEMS = list_parser(Recording)
-_Headers = Mapping[str, str] | None
 _PATTERNS = {"Sid": SID["RT"]}
 
 
 class Recordings(MediaMethods):
     """``client.recordings``: every track recording (``RT...``) of the account, and their
     media (``download``, ``stream``, ``download_many``)."""
+
+    @cached_property
+    def with_raw_response(self) -> RecordingsRaw:
+        """The one-request methods, returning the raw response too."""
+        return RecordingsRaw(self)
 
     def _media_path(self, sid: str) -> MediaPath:
         return MediaPath.recording(sid)
@@ -35,28 +39,22 @@ class Recordings(MediaMethods):
     async def fetch(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Recording:
         """Fetch a recording by SID."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/Recordings/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RECORDING,
         )
 
     async def delete(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete the recording's media (204); metadata stays 30 days with status ``deleted``."""
         await self._call(
@@ -64,7 +62,7 @@ class Recordings(MediaMethods):
             "/v1/Recordings/{Sid}",
             {"Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=None,
         )
 
@@ -80,9 +78,7 @@ class Recordings(MediaMethods):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[Recording]:
         """List recordings, newest first. ``grouping_sid`` takes room and/or participant SIDs.
         Deleted recordings are hidden unless ``status="deleted"``. ``page_size`` is capped at
@@ -104,6 +100,15 @@ class Recordings(MediaMethods):
             limit=limit,
             page_url=page_url,
             max_page_size=MEDIA_LIST_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RECORDING_ITEMS,
         )
+
+
+class RecordingsRaw:
+    """``Recordings.with_raw_response``: the one-request methods of :class:`Recordings`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: Recordings) -> None:
+        self.fetch = raw(resource.fetch)
+        self.delete = raw(resource.delete)

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .._bulk import DownloadSummary, MediaItem, recording_item
-from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
-from .._media import MediaPath
+from .._media.bulk import DownloadSummary, MediaItem, recording_item
+from .._media.options import DownloadManyOptions
+from .._media.resolve import MediaPath
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..models import RecordingStatus, RoomRecording
-from ._base import SID, list_parser, parser
+from ._base import SID, list_parser, parser, raw
 from ._media_api import MediaMethods
 
 if TYPE_CHECKING:
-    from .._client import VideoClient
+    from .._request import Requester
 
 _RECORDING = parser(RoomRecording)
 _RECORDING_ITEMS = list_parser(RoomRecording)
-_Headers = Mapping[str, str] | None
 _PATTERNS = {"RoomSid": SID["RM"], "Sid": SID["RT"]}
 
 
@@ -30,8 +29,13 @@ class RoomRecordings(MediaMethods):
     """``client.rooms.recordings(room_sid)``: the track recordings of one room, and their
     media through ``/v1/Rooms/{RM}/Recordings/{RT}/Media``."""
 
-    def __init__(self, client: VideoClient, room_sid: str) -> None:
-        super().__init__(client)
+    @cached_property
+    def with_raw_response(self) -> RoomRecordingsRaw:
+        """The one-request methods, returning the raw response too."""
+        return RoomRecordingsRaw(self)
+
+    def __init__(self, requester: Requester, room_sid: str) -> None:
+        super().__init__(requester)
         self.room_sid = room_sid
 
     def _media_path(self, sid: str) -> MediaPath:
@@ -41,7 +45,7 @@ class RoomRecordings(MediaMethods):
         return recording_item(value, self._media_path)
 
     async def download_all(
-        self, directory: str | os.PathLike[str], **options: Any
+        self, directory: str | os.PathLike[str], **options: Unpack[DownloadManyOptions]
     ) -> DownloadSummary:
         """Download every completed recording of the room into ``directory``."""
         listing = self.list(status=RecordingStatus.COMPLETED)
@@ -50,28 +54,22 @@ class RoomRecordings(MediaMethods):
     async def fetch(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RoomRecording:
         """Fetch one recording (``RT...``) of the room."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/Rooms/{RoomSid}/Recordings/{Sid}",
             {"RoomSid": self.room_sid, "Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RECORDING,
         )
 
     async def delete(
         self,
         sid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> None:
         """Delete the recording's media (204). Its metadata stays 30 days with ``deleted``."""
         await self._call(
@@ -79,7 +77,7 @@ class RoomRecordings(MediaMethods):
             "/v1/Rooms/{RoomSid}/Recordings/{Sid}",
             {"RoomSid": self.room_sid, "Sid": sid},
             patterns=_PATTERNS,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=None,
         )
 
@@ -93,9 +91,7 @@ class RoomRecordings(MediaMethods):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[RoomRecording]:
         """List the room's recordings. Deleted ones are hidden unless ``status="deleted"``."""
         return self._list(
@@ -112,6 +108,15 @@ class RoomRecordings(MediaMethods):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RECORDING_ITEMS,
         )
+
+
+class RoomRecordingsRaw:
+    """``RoomRecordings.with_raw_response``: the one-request methods of :class:`RoomRecordings`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: RoomRecordings) -> None:
+        self.fetch = raw(resource.fetch)
+        self.delete = raw(resource.delete)

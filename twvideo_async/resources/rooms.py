@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._encoding import JsonField
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..models import RecordingRules, Room, RoomStatus, RoomType, VideoCodec
 from ..rules import RulesInput, encode_recording_rules
-from ._base import Resource, list_parser, parser
+from ._base import Resource, list_parser, parser, raw
 
 if TYPE_CHECKING:
     from .participants import Participants
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 _ROOM = parser(Room)
 _ROOM_ITEMS = list_parser(Room)
 _RECORDING_RULES = parser(RecordingRules)
-_Headers = Mapping[str, str] | None
 
 
 class Rooms(Resource):
@@ -32,6 +31,11 @@ class Rooms(Resource):
 
     Rooms are addressed by SID (``RM...``) or, while in progress, by unique name.
     """
+
+    @cached_property
+    def with_raw_response(self) -> RoomsRaw:
+        """The one-request methods, returning the raw response too."""
+        return RoomsRaw(self)
 
     async def create(
         self,
@@ -53,9 +57,7 @@ class Rooms(Resource):
         unused_room_timeout: int | None = None,
         large_room: bool | None = None,
         enable_turn: bool | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Room:
         """Create a room (201). ``unique_name`` must be unique among in-progress rooms (error
         53113 otherwise) and defaults to the room SID. A REST-created room ends after
@@ -63,7 +65,7 @@ class Rooms(Resource):
         ``twvideo_async.rules.Rule`` objects or plain dicts;
         ``record_participants_on_connect=True`` is the same as including everything.
         Not retried on 5xx: a create may have happened."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/Rooms",
             {},
@@ -90,25 +92,22 @@ class Rooms(Resource):
                 "UnusedRoomTimeout": unused_room_timeout,
                 "LargeRoom": large_room,
             },
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_ROOM,
         )
 
     async def fetch(
         self,
         room: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Room:
         """Fetch a room by SID, or by unique name while it is in progress (a completed room is
         only found by SID)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/Rooms/{Sid}",
             {"Sid": room},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_ROOM,
         )
 
@@ -117,25 +116,23 @@ class Rooms(Resource):
         room: str,
         *,
         status: RoomStatus | str,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Room:
         """Change a room's status (202). Only ``completed`` is accepted: it ends the room and
         disconnects everyone; a room that is not in progress gives error 53112."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/Rooms/{Sid}",
             {"Sid": room},
             form={"Status": status},
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_ROOM,
         )
 
-    async def complete(self, room: str, **kwargs: Any) -> Room:
+    async def complete(self, room: str, **options: Unpack[CallOptions]) -> Room:
         """End a room now (``update(room, status="completed")``)."""
-        return await self.update(room, status=RoomStatus.COMPLETED, **kwargs)
+        return await self.update(room, status=RoomStatus.COMPLETED, **options)
 
     def list(
         self,
@@ -147,9 +144,7 @@ class Rooms(Resource):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[Room]:
         """List rooms, newest first. **Without ``status`` Twilio returns only in-progress
         rooms**; pass ``status="completed"`` for ended ones. ``page_size`` is capped at 1000;
@@ -168,7 +163,7 @@ class Rooms(Resource):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_ROOM_ITEMS,
         )
 
@@ -178,34 +173,31 @@ class Rooms(Resource):
         """Participants of ``room`` (SID or in-progress unique name)."""
         from .participants import Participants
 
-        return Participants(self._client, room)
+        return Participants(self._requester, room)
 
     def recordings(self, room_sid: str) -> RoomRecordings:
         """Track recordings of a room (``/v1/Rooms/{RM}/Recordings``); needs the room SID."""
         from .room_recordings import RoomRecordings
 
-        return RoomRecordings(self._client, room_sid)
+        return RoomRecordings(self._requester, room_sid)
 
     def transcriptions(self, room: str) -> Transcriptions:
         """Real-time transcriptions of a room."""
         from .transcriptions import Transcriptions
 
-        return Transcriptions(self._client, room)
+        return Transcriptions(self._requester, room)
 
     async def fetch_recording_rules(
         self,
         room: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RecordingRules:
         """The room's current recording rules."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/Rooms/{RoomSid}/RecordingRules",
             {"RoomSid": room},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RECORDING_RULES,
         )
 
@@ -213,30 +205,31 @@ class Rooms(Resource):
         self,
         room: str,
         rules: RulesInput,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> RecordingRules:
         """Replace all recording rules of a room (1 to 20 rules, validated before sending).
         Every change of what is recorded starts a new recording SID."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/Rooms/{RoomSid}/RecordingRules",
             {"RoomSid": room},
             form={"Rules": encode_recording_rules(rules)},
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_RECORDING_RULES,
         )
 
-    async def start_recording(self, room: str, **kwargs: Any) -> RecordingRules:
+    async def start_recording(self, room: str, **options: Unpack[CallOptions]) -> RecordingRules:
         """Record every track of the room from now on."""
-        return await self.update_recording_rules(room, [{"type": "include", "all": True}], **kwargs)
+        return await self.update_recording_rules(
+            room, [{"type": "include", "all": True}], **options
+        )
 
-    async def stop_recording(self, room: str, **kwargs: Any) -> RecordingRules:
+    async def stop_recording(self, room: str, **options: Unpack[CallOptions]) -> RecordingRules:
         """Stop recording every track of the room."""
-        return await self.update_recording_rules(room, [{"type": "exclude", "all": True}], **kwargs)
+        return await self.update_recording_rules(
+            room, [{"type": "exclude", "all": True}], **options
+        )
 
     async def mute_all(self, room: str, *, identities: Iterable[str] | None = None) -> int:
         """Stop every connected participant (or those in ``identities``) from receiving audio,
@@ -251,3 +244,18 @@ class Rooms(Resource):
             )
             count += 1
         return count
+
+
+class RoomsRaw:
+    """``Rooms.with_raw_response``: the one-request methods of :class:`Rooms`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: Rooms) -> None:
+        self.create = raw(resource.create)
+        self.fetch = raw(resource.fetch)
+        self.update = raw(resource.update)
+        self.complete = raw(resource.complete)
+        self.fetch_recording_rules = raw(resource.fetch_recording_rules)
+        self.update_recording_rules = raw(resource.update_recording_rules)
+        self.start_recording = raw(resource.start_recording)
+        self.stop_recording = raw(resource.stop_recording)

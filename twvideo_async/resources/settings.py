@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from functools import cached_property
+from typing import Generic, TypeVar
 
-from .._client import make_options as options
-from .._request import Timeout
+from .._options import CallOptions, Unpack, make_options
 from ..models import CompositionSettings, RecordingSettings
-from ._base import Resource, parser
+from ._base import Parser, Resource, parser, raw
 
 T = TypeVar("T")
-_Headers = Mapping[str, str] | None
 
 
 class _Settings(Resource, Generic[T]):
     _path: str
-    _parse: Callable[[Mapping[str, Any]], T]
+    _parse: Parser[T]
+
+    @cached_property
+    def with_raw_response(self) -> SettingsRaw[T]:
+        """``fetch`` and ``update`` returning the raw response too."""
+        return SettingsRaw(self)
 
     async def fetch(
         self,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> T:
         """The current settings."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             self._path,
             {},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=self._parse,
         )
 
@@ -43,14 +43,12 @@ class _Settings(Resource, Generic[T]):
         aws_s3_url: str | None = None,
         aws_storage_enabled: bool | None = None,
         encryption_enabled: bool | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> T:
         """Replace the settings (200). Send the full desired state: treat omitted fields as
         reset. ``aws_s3_url`` with ``aws_storage_enabled=True`` stores media in your bucket
         (such media cannot be composed); ``encryption_key_sid`` is a ``CR...`` public key."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             self._path,
             {},
@@ -63,7 +61,7 @@ class _Settings(Resource, Generic[T]):
                 "EncryptionEnabled": encryption_enabled,
             },
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=self._parse,
         )
 
@@ -72,11 +70,20 @@ class CompositionSettingsResource(_Settings[CompositionSettings]):
     """``client.composition_settings``: where and how compositions are stored."""
 
     _path = "/v1/CompositionSettings/Default"
-    _parse = staticmethod(parser(CompositionSettings))
+    _parse = parser(CompositionSettings)
 
 
 class RecordingSettingsResource(_Settings[RecordingSettings]):
     """``client.recording_settings``: where and how recordings are stored."""
 
     _path = "/v1/RecordingSettings/Default"
-    _parse = staticmethod(parser(RecordingSettings))
+    _parse = parser(RecordingSettings)
+
+
+class SettingsRaw(Generic[T]):
+    """``*_settings.with_raw_response``: ``fetch`` and ``update`` returning a
+    :class:`~twvideo_async.RawResponse` around the settings."""
+
+    def __init__(self, resource: _Settings[T]) -> None:
+        self.fetch = raw(resource.fetch)
+        self.update = raw(resource.update)

@@ -3,64 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .._client import make_options as options
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._encoding import JsonField
+from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
-from .._request import Timeout
 from ..models import Transcription, TranscriptionStatus
-from ._base import Resource, list_parser, parser
+from ._base import Resource, list_parser, parser, raw
 
 if TYPE_CHECKING:
-    from .._client import VideoClient
+    from .._request import Requester
 
 _TRANSCRIPTION = parser(Transcription)
 _TRANSCRIPTION_ITEMS = list_parser(Transcription)
-_Headers = Mapping[str, str] | None
 
 
 class Transcriptions(Resource):
     """``client.rooms.transcriptions(room)``. A room has at most one transcriptions resource.
     ``configuration`` keys are camelCase (``languageCode``, ``partialResults``, ...)."""
 
-    def __init__(self, client: VideoClient, room: str) -> None:
-        super().__init__(client)
+    @cached_property
+    def with_raw_response(self) -> TranscriptionsRaw:
+        """The one-request methods, returning the raw response too."""
+        return TranscriptionsRaw(self)
+
+    def __init__(self, requester: Requester, room: str) -> None:
+        super().__init__(requester)
         self.room = room
 
     async def create(
         self,
         *,
         configuration: Mapping[str, Any] | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Transcription:
         """Start transcribing the room (202, status ``started``)."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/Rooms/{RoomSid}/Transcriptions",
             {"RoomSid": self.room},
             form={"Configuration": None if configuration is None else JsonField(configuration)},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_TRANSCRIPTION,
         )
 
     async def fetch(
         self,
         ttid: str,
-        *,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Transcription:
         """Fetch the transcriptions resource by its ``ttid``."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET",
             "/v1/Rooms/{RoomSid}/Transcriptions/{Ttid}",
             {"RoomSid": self.room, "Ttid": ttid},
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_TRANSCRIPTION,
         )
 
@@ -70,13 +69,11 @@ class Transcriptions(Resource):
         *,
         status: TranscriptionStatus | str | None = None,
         configuration: Mapping[str, Any] | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> Transcription:
         """Stop or restart (``status``) and/or merge ``configuration`` (202). ``failed`` is
         final."""
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "POST",
             "/v1/Rooms/{RoomSid}/Transcriptions/{Ttid}",
             {"RoomSid": self.room, "Ttid": ttid},
@@ -85,7 +82,7 @@ class Transcriptions(Resource):
                 "Configuration": None if configuration is None else JsonField(configuration),
             },
             idempotent=True,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_TRANSCRIPTION,
         )
 
@@ -95,9 +92,7 @@ class Transcriptions(Resource):
         page_size: int | None = None,
         limit: int | None = None,
         page_url: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: _Headers = None,
+        **options: Unpack[CallOptions],
     ) -> AsyncPaginator[Transcription]:
         """The room's transcriptions (at most one)."""
         return self._list(
@@ -108,6 +103,16 @@ class Transcriptions(Resource):
             limit=limit,
             page_url=page_url,
             max_page_size=DEFAULT_MAX_PAGE_SIZE,
-            options=options(timeout, max_retries, extra_headers),
+            options=make_options(options),
             parse=_TRANSCRIPTION_ITEMS,
         )
+
+
+class TranscriptionsRaw:
+    """``Transcriptions.with_raw_response``: the one-request methods of :class:`Transcriptions`,
+    each returning a :class:`~twvideo_async.RawResponse` around its usual result."""
+
+    def __init__(self, resource: Transcriptions) -> None:
+        self.create = raw(resource.create)
+        self.fetch = raw(resource.fetch)
+        self.update = raw(resource.update)

@@ -25,9 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from yarl import URL
 
-from ._constants import DEFAULT_CONNECT_TIMEOUT
-from ._logging import logger
-from .errors import (
+from .._logging import logger
+from ..errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -36,7 +35,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from ._client import VideoClient
+    from .._request import Requester
 
 MAX_STORAGE_REDIRECTS = 3
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -134,7 +133,7 @@ class StorageResponse:
 
 
 async def open_storage(
-    client: VideoClient,
+    requester: Requester,
     url: str,
     *,
     start: int = 0,
@@ -147,15 +146,15 @@ async def open_storage(
     Only ``Accept-Encoding: identity`` (so bytes and ``Content-Length`` are what storage holds)
     and ``Range`` are sent; never the client's headers, ``extra_headers`` or cookies.
     """
-    session = client._transport.storage_session()
+    transport = requester.transport
+    session = transport.storage_session()
     headers = {"Accept-Encoding": "identity"}
     if start:
         headers["Range"] = f"bytes={start}-"
     extra: dict[str, Any] = {}
     if read_timeout is not None:
-        extra["timeout"] = aiohttp.ClientTimeout(
-            total=None, sock_connect=DEFAULT_CONNECT_TIMEOUT, sock_read=read_timeout
-        )
+        # The client's connect limit stays; only the wait for bytes changes.
+        extra["timeout"] = transport.storage_timeout(read_timeout)
     previous: str | None = None
     for _hop in range(max_redirects + 1):
         check_target(url, allow_http=allow_http, previous=previous)
@@ -167,7 +166,7 @@ async def open_storage(
                 URL(url, encoded=True),
                 headers=headers,
                 allow_redirects=False,
-                proxy=client._requester.proxy,
+                proxy=requester.proxy,
                 **extra,
             )
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:

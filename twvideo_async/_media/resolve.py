@@ -10,31 +10,26 @@ layer (``allow_redirects=False``, retries, limits); the second is ``_storage``'s
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 from urllib.parse import urljoin, urlsplit
 
 import attrs
 
-from ._client import make_options
-from ._encoding import build_path, sid_pattern
-from ._logging import logger
-from ._request import Request, RequestOptions, Timeout
-from ._storage import StorageResponse, check_target, host_of, open_storage
-from .errors import (
+from .._encoding import build_path, sid_pattern
+from .._logging import logger
+from .._options import NO_OPTIONS, RequestOptions, make_options
+from .._request import Request, Requester
+from ..errors import (
     APIResponseValidationError,
     InvalidRequestError,
     MediaNotReadyError,
     NotFoundError,
 )
+from .options import MediaOptions
+from .storage import StorageResponse, check_target, host_of, open_storage
 
-if TYPE_CHECKING:
-    from ._client import VideoClient
-
-DEFAULT_CHUNK_SIZE = 64 * 1024
-MAX_CHUNK_SIZE = 1024 * 1024
 MIN_TTL, MAX_TTL = 1, 3600
 
 _RT, _RM, _CJ = sid_pattern("RT"), sid_pattern("RM"), sid_pattern("CJ")
@@ -138,88 +133,58 @@ def media_query(ttl: int | None, content_disposition: str | None) -> list[tuple[
 
 @attrs.frozen(kw_only=True)
 class FetchOptions:
-    """Per-call settings of a media fetch, validated once (before anything is sent)."""
+    """The media options of a fetch, validated once (before anything is sent)."""
 
     query: list[tuple[str, str]] = attrs.field(factory=list)
-    options: RequestOptions = attrs.field(factory=RequestOptions)
+    options: RequestOptions = NO_OPTIONS
     read_timeout: float | None = None
     allow_http: bool | None = None
 
     @classmethod
     def build(
-        cls,
-        *,
-        ttl: int | None = None,
-        content_disposition: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        read_timeout: float | None = None,
-        allow_http: bool | None = None,
+        cls, options: MediaOptions, *, content_disposition: str | None = None
     ) -> FetchOptions:
+        """From the media options of a call (other keys in ``options`` are ignored)."""
+        read_timeout = options.get("read_timeout")
         if read_timeout is not None and (
             isinstance(read_timeout, bool)
             or not isinstance(read_timeout, int | float)
+            or not math.isfinite(read_timeout)
             or read_timeout <= 0
         ):
             raise InvalidRequestError(f"read_timeout must be seconds > 0, got {read_timeout!r}")
         return cls(
-            query=media_query(ttl, content_disposition),
-            options=make_options(timeout, max_retries, extra_headers),
+            query=media_query(options.get("ttl"), content_disposition),
+            options=make_options(options),
             read_timeout=read_timeout,
-            allow_http=allow_http,
+            allow_http=options.get("allow_http"),
         )
 
 
 class MediaSource:
-    """One media object of one client: (re)resolves its signed URL and opens it.
+    """One media object: (re)resolves its signed URL through the requester and opens it.
 
-    ``allow_http`` (plain-http storage) defaults to whether the client's ``base_url`` is
-    http; tests pass it explicitly to check the https rules against loopback servers.
+    ``allow_http`` (plain-http storage) defaults to whether the API origin is http; tests pass
+    it explicitly to check the https rules against loopback servers.
     """
 
     def __init__(
-        self, client: VideoClient, media: MediaPath | str, fetch: FetchOptions | None = None
+        self, requester: Requester, media: MediaPath | str, fetch: FetchOptions | None = None
     ) -> None:
         fetch = fetch or FetchOptions()
-        self.client = client
+        self.requester = requester
         self.media = MediaPath.parse(media)
         self.query = fetch.query
         self.options = fetch.options
         self.read_timeout = fetch.read_timeout
         allow_http = fetch.allow_http
         if allow_http is None:
-            allow_http = urlsplit(client.base_url).scheme == "http"
+            allow_http = requester.storage_allows_http
         self.allow_http = allow_http
-
-    @classmethod
-    def build(
-        cls,
-        client: VideoClient,
-        media: MediaPath | str,
-        *,
-        ttl: int | None = None,
-        content_disposition: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        read_timeout: float | None = None,
-        allow_http: bool | None = None,
-    ) -> MediaSource:
-        fetch = FetchOptions.build(
-            ttl=ttl,
-            content_disposition=content_disposition,
-            timeout=timeout,
-            max_retries=max_retries,
-            extra_headers=extra_headers,
-            read_timeout=read_timeout,
-            allow_http=allow_http,
-        )
-        return cls(client, media, fetch)
 
     async def resolve(self) -> str:
         """Ask Twilio for a fresh signed URL (credentials go to the API origin only)."""
-        requester = self.client._requester
+        requester = self.requester
         media = self.media
         try:
             response = await requester.request(
@@ -262,7 +227,7 @@ class MediaSource:
     async def open(self, url: str, *, start: int = 0) -> StorageResponse:
         """GET a signed URL from ``start`` on, following up to 3 storage redirects."""
         return await open_storage(
-            self.client,
+            self.requester,
             url,
             start=start,
             allow_http=self.allow_http,
@@ -286,125 +251,3 @@ def _redirect_target(status: int, headers: Mapping[str, str], body: bytes) -> st
         if location:
             return location
     return None
-
-
-# -- streaming -----------------------------------------------------------------------------
-
-
-def check_chunk_size(chunk_size: int) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InvalidRequestError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    return min(chunk_size, MAX_CHUNK_SIZE)
-
-
-class MediaStream:
-    """The storage response of one media object, read without touching the disk.
-
-    ``headers`` are storage's response headers, including ``x-amz-meta-*`` key material for
-    encrypted media. Iterate :meth:`iter_bytes` (bounded chunks), or :meth:`read` small files
-    whole. The connection is released when the ``async with`` block ends, however it ends.
-    """
-
-    def __init__(self, response: StorageResponse, media: MediaPath) -> None:
-        self._response = response
-        self._consumed = False
-        self.media = media
-        self.status = response.status
-        self.headers = response.headers
-        self.host = response.host
-
-    @property
-    def content_length(self) -> int | None:
-        return self._response.content_length
-
-    @property
-    def content_type(self) -> str | None:
-        return self.headers.get("Content-Type")
-
-    async def iter_bytes(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
-        """Chunks of at most ``chunk_size`` bytes (capped at 1 MiB) until the body ends."""
-        size = check_chunk_size(chunk_size)
-        if self._consumed:
-            raise RuntimeError("the media body was already read; open the stream again")
-        self._consumed = True
-        while chunk := await self._response.read_chunk(size):
-            yield chunk
-
-    async def read(self) -> bytes:
-        """The whole body in memory: for small files only (use iter_bytes for recordings)."""
-        return b"".join([chunk async for chunk in self.iter_bytes(MAX_CHUNK_SIZE)])
-
-    async def aclose(self) -> None:
-        self._response.close()
-
-    def __repr__(self) -> str:
-        return (
-            f"<MediaStream {self.media.sid} {self.status} host={self.host} "
-            f"content_length={self.content_length}>"
-        )
-
-
-class StreamContext:
-    """What :func:`stream_media` returns: ``async with stream_media(...) as media:``."""
-
-    def __init__(self, source: MediaSource) -> None:
-        self._source = source
-        self._stream: MediaStream | None = None
-
-    async def __aenter__(self) -> MediaStream:
-        source = self._source
-        url = await source.resolve()
-        response = await source.open(url)
-        if response.status != 200:
-            response.close()
-            raise APIResponseValidationError(
-                f"the storage host {response.host} answered HTTP {response.status} to a plain GET",
-                method="GET",
-                status=response.status,
-            )
-        self._stream = MediaStream(response, source.media)
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.aclose()
-            self._stream = None
-
-
-def stream_media(
-    client: VideoClient,
-    media: MediaPath | str,
-    *,
-    ttl: int | None = None,
-    content_disposition: str | None = None,
-    timeout: Timeout | float | None = None,
-    max_retries: int | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    read_timeout: float | None = None,
-    allow_http: bool | None = None,
-) -> StreamContext:
-    """Open one media object for streaming: ``async with stream_media(...) as media:``.
-
-    ``ttl`` and ``content_disposition`` go to Twilio's ``/Media`` as ``Ttl`` and
-    ``ContentDisposition``; ``timeout``, ``max_retries`` and ``extra_headers`` apply to that
-    API call only (nothing of them reaches storage). ``read_timeout`` bounds each wait for
-    storage bytes (default: the client's media read timeout). ``allow_http`` defaults to
-    whether the client's ``base_url`` is plain http. Arguments are checked immediately.
-    """
-    source = MediaSource.build(
-        client,
-        media,
-        ttl=ttl,
-        content_disposition=content_disposition,
-        timeout=timeout,
-        max_retries=max_retries,
-        extra_headers=extra_headers,
-        read_timeout=read_timeout,
-        allow_http=allow_http,
-    )
-    return StreamContext(source)

@@ -21,28 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import attrs
 
-from ._logging import logger
-from ._media import MediaPath, MediaSource
-from ._partfile import (
-    PartFile,
-    check_file_name,
-    existing_size,
-    expected_md5,
-    name_from_response,
-    parse_content_range,
-    resolve_target,
-)
-from ._progress import ProgressCallback, ProgressCallbackError, ProgressKind, Reporter, Tally
-from ._request import Timeout
-from ._retry import backoff_delay
-from ._storage import StorageResponse, is_expired_url_error
-from .errors import (
+from .._logging import logger
+from .._options import Unpack, option_names, reject_unknown
+from .._request import Requester
+from .._retry import backoff_delay
+from ..errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
@@ -51,9 +39,13 @@ from .errors import (
     InvalidRequestError,
     RateLimitError,
 )
-
-if TYPE_CHECKING:
-    from ._client import VideoClient
+from .integrity import expected_md5, parse_content_range
+from .naming import check_file_name, existing_size, name_from_response, resolve_target
+from .options import DownloadOptions
+from .partfile import PartFile
+from .progress import ProgressCallback, ProgressCallbackError, ProgressKind, Reporter, Tally
+from .resolve import FetchOptions, MediaPath, MediaSource
+from .storage import StorageResponse, is_expired_url_error
 
 READ_SIZE = 64 * 1024
 WRITE_SIZE = 1024 * 1024
@@ -150,7 +142,7 @@ class Transfer:
                 part.discard()
 
     async def _attempts(self) -> FileOutcome:
-        requester = self.source.client._requester
+        requester = self.source.requester
         stalled = 0
         while True:
             self.attempts += 1
@@ -303,24 +295,39 @@ class Transfer:
         )
 
 
+@attrs.frozen(kw_only=True)
+class FileSettings:
+    """How files are written, from a call's :class:`DownloadOptions`, validated once."""
+
+    progress: ProgressCallback | None = None
+    skip_existing: bool = False
+    overwrite: bool = True
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    fsync: bool = False
+
+    @classmethod
+    def build(cls, options: DownloadOptions, *, skip_existing: bool) -> FileSettings:
+        """``skip_existing`` is the default of the calling function (one file or many)."""
+        return cls(
+            progress=options.get("progress"),
+            skip_existing=options.get("skip_existing", skip_existing),
+            overwrite=options.get("overwrite", True),
+            max_attempts=check_max_attempts(options.get("max_attempts", DEFAULT_MAX_ATTEMPTS)),
+            fsync=options.get("fsync", False),
+        )
+
+
+DOWNLOAD_OPTIONS = option_names(DownloadOptions)
+
+
 async def download_media(
-    client: VideoClient,
+    requester: Requester,
     media: MediaPath | str,
     target: str | os.PathLike[str],
     *,
     default_name: str | None = None,
     expected_size: int | None = None,
-    skip_existing: bool = False,
-    overwrite: bool = True,
-    progress: ProgressCallback | None = None,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    fsync: bool = False,
-    ttl: int | None = None,
-    timeout: Timeout | float | None = None,
-    max_retries: int | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    read_timeout: float | None = None,
-    allow_http: bool | None = None,
+    **options: Unpack[DownloadOptions],
 ) -> Path:
     """Download one media object to ``target``: a file path, or a directory + ``default_name``.
 
@@ -330,21 +337,12 @@ async def download_media(
     there when its size equals ``expected_size`` or storage's ``Content-Length``;
     ``overwrite=False`` refuses to replace an existing file (``FileExistsError``).
     ``progress`` receives :class:`Progress` events (a function or a coroutine function); an
-    exception it raises stops the download and is re-raised. ``timeout``, ``max_retries`` and
-    ``extra_headers`` apply to the ``/Media`` API call only; ``read_timeout`` bounds each wait
-    for storage bytes.
+    exception it raises stops the download and is re-raised. The per-call options apply to the
+    ``/Media`` API call only; ``read_timeout`` bounds each wait for storage bytes.
     """
-    source = MediaSource.build(
-        client,
-        media,
-        ttl=ttl,
-        timeout=timeout,
-        max_retries=max_retries,
-        extra_headers=extra_headers,
-        read_timeout=read_timeout,
-        allow_http=allow_http,
-    )
-    check_max_attempts(max_attempts)
+    reject_unknown(options, DOWNLOAD_OPTIONS, "download")
+    source = MediaSource(requester, media, FetchOptions.build(options))
+    settings = FileSettings.build(options, skip_existing=False)
     if default_name is not None:
         check_file_name(default_name)
     directory, name = await asyncio.to_thread(resolve_target, target, default_name)
@@ -352,12 +350,12 @@ async def download_media(
         source,
         directory,
         name,
-        report=Tally(progress, 1).reporter(source.media.sid, directory / (name or "")),
+        report=Tally(settings.progress, 1).reporter(source.media.sid, directory / (name or "")),
         expected_size=expected_size,
-        skip_existing=skip_existing,
-        overwrite=overwrite,
-        max_attempts=max_attempts,
-        fsync=fsync,
+        skip_existing=settings.skip_existing,
+        overwrite=settings.overwrite,
+        max_attempts=settings.max_attempts,
+        fsync=settings.fsync,
     )
     try:
         try:

@@ -18,23 +18,21 @@ from collections.abc import (
     Callable,
     Iterable,
     Iterator,
-    Mapping,
     Sized,
 )
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from ._download import DEFAULT_MAX_ATTEMPTS, Transfer, check_max_attempts
-from ._media import FetchOptions, MediaPath, MediaSource
-from ._partfile import check_file_name
-from ._progress import ProgressCallback, ProgressCallbackError, ProgressKind, Tally
-from ._request import Timeout
-from .errors import InvalidRequestError
-
-if TYPE_CHECKING:
-    from ._client import VideoClient
+from .._options import Unpack, option_names, reject_unknown
+from .._request import Requester
+from ..errors import InvalidRequestError
+from .naming import check_file_name
+from .options import DownloadManyOptions
+from .progress import ProgressCallbackError, ProgressKind, Tally
+from .resolve import FetchOptions, MediaPath, MediaSource
+from .transfer import FileSettings, Transfer
 
 DEFAULT_CONCURRENCY = 8
 
@@ -229,24 +227,16 @@ def _prepare_directory(directory: str | os.PathLike[str]) -> Path:
     return path
 
 
+DOWNLOAD_MANY_OPTIONS = option_names(DownloadManyOptions)
+
+
 async def download_many(
-    client: VideoClient,
+    requester: Requester,
     items: Iterable[Any] | AsyncIterable[Any],
     directory: str | os.PathLike[str],
     *,
     to_item: Callable[[Any], MediaItem] | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    progress: ProgressCallback | None = None,
-    skip_existing: bool = True,
-    overwrite: bool = True,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    fsync: bool = False,
-    ttl: int | None = None,
-    timeout: Timeout | float | None = None,
-    max_retries: int | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    read_timeout: float | None = None,
-    allow_http: bool | None = None,
+    **options: Unpack[DownloadManyOptions],
 ) -> DownloadSummary:
     """Download every item into ``directory``, at most ``concurrency`` at a time.
 
@@ -261,19 +251,13 @@ async def download_many(
     overall counts; an exception it raises stops the whole call. An exception from ``items``
     itself is raised once the downloads already started have finished.
     """
-    _check_concurrency(concurrency)
-    check_max_attempts(max_attempts)
-    fetch = FetchOptions.build(
-        ttl=ttl,
-        timeout=timeout,
-        max_retries=max_retries,
-        extra_headers=extra_headers,
-        read_timeout=read_timeout,
-        allow_http=allow_http,
-    )
+    reject_unknown(options, DOWNLOAD_MANY_OPTIONS, "download_many")
+    concurrency = _check_concurrency(options.get("concurrency", DEFAULT_CONCURRENCY))
+    settings = FileSettings.build(options, skip_existing=True)
+    fetch = FetchOptions.build(options)
     pending = _Items(items)
     folder = await asyncio.to_thread(_prepare_directory, directory)
-    tally = Tally(progress, pending.total)
+    tally = Tally(settings.progress, pending.total)
     results: dict[int, DownloadResult] = {}
     names: set[str] = set()
     started = time.monotonic()
@@ -296,16 +280,16 @@ async def download_many(
             if name is not None:
                 claim(check_file_name(name))
             transfer = Transfer(
-                MediaSource(client, item.media_path, fetch),
+                MediaSource(requester, item.media_path, fetch),
                 folder,
                 name,
                 report=tally.reporter(sid, folder / (name or "")),
                 claim=claim,
                 expected_size=item.expected_size,
-                skip_existing=skip_existing,
-                overwrite=overwrite,
-                max_attempts=max_attempts,
-                fsync=fsync,
+                skip_existing=settings.skip_existing,
+                overwrite=settings.overwrite,
+                max_attempts=settings.max_attempts,
+                fsync=settings.fsync,
             )
             outcome = await transfer.run()
         except ProgressCallbackError:
