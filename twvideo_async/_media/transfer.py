@@ -65,7 +65,7 @@ class _Mismatch(Exception):
     """The bytes on disk cannot be kept or extended: the file starts again from zero."""
 
 
-def _retryable(error: APIError) -> bool:
+def is_retryable(error: APIError) -> bool:
     if isinstance(error, APIConnectionError | InternalServerError | RateLimitError):
         return True
     return error.status == 408 or is_expired_url_error(error)
@@ -155,7 +155,7 @@ class Transfer:
                     return outcome
                 return await self._finish()
             except APIError as exc:
-                if not _retryable(exc):
+                if not is_retryable(exc):
                     raise
                 part = self.part
                 stalled = 0 if part is not None and part.size > before else stalled + 1

@@ -18,12 +18,12 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import attrs
 
-from .._download import _retryable, check_max_attempts
 from .._logging import logger
-from .._media import MediaStream, StreamContext
-from .._partfile import expected_md5
+from .._media.integrity import expected_md5
+from .._media.storage import is_expired_url_error
+from .._media.stream import MediaStream, StreamContext
+from .._media.transfer import check_max_attempts, is_retryable
 from .._retry import backoff_delay
-from .._storage import is_expired_url_error
 from ..errors import APIError, IntegrityError, MediaNotReadyError
 from ._sink import Sink, SinkError, SinkWriter, check_key, check_metadata, check_size
 
@@ -91,7 +91,7 @@ async def copy_to_sink(
                         "nothing was stored"
                     ) from None
             elif isinstance(exc, APIError):
-                if not _retryable(exc) or attempts >= max_attempts:
+                if not is_retryable(exc) or attempts >= max_attempts:
                     exc.retries_taken = attempts - 1
                     raise
                 if is_expired_url_error(exc):
