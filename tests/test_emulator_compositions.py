@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 from test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 
 from twvideo_async.testing import EmulatorClock
+from twvideo_async.testing.pytest_plugin import twvideo_client
 
-__all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]
+__all__ = ["api", "twvideo_client", "twvideo_emulator", "twvideo_emulator_options"]
 
 GRID = json.dumps({"grid": {"video_sources": ["*"]}})
 
@@ -160,6 +162,54 @@ async def test_zero_reads_completes_at_once(api: Api) -> None:
     room = await _completed_room(api)
     created = await api.post("/v1/Compositions", {"RoomSid": room, "AudioSources": "*"})
     assert created.body["status"] == "completed"
+
+
+async def test_status_filter_agrees_with_the_statuses_returned(api: Api) -> None:
+    room = await _completed_room(api)
+    created = await api.post("/v1/Compositions", {"RoomSid": room, "AudioSources": "*"})
+    assert created.body["status"] == "enqueued"
+    seen: dict[str, list[str]] = {}
+    for status in ("enqueued", "processing", "completed", "enqueued"):
+        listed = await api.get("/v1/Compositions", {"Status": status})
+        statuses = [c["status"] for c in listed.body["compositions"]]
+        # Every item answered under a Status filter has that status (the read that advances the
+        # composition happens before the filter, not after it).
+        assert set(statuses) <= {status}
+        seen.setdefault(status, []).extend(statuses)
+    assert seen == {"enqueued": [], "processing": [], "completed": ["completed"]}
+
+
+async def test_status_filter_of_a_live_room_keeps_its_compositions_enqueued(api: Api) -> None:
+    room = api.emu.state.create_room()
+    api.emu.state.connect_participant(room, "alice")
+    created = await api.post("/v1/Compositions", {"RoomSid": room.sid, "AudioSources": "*"})
+    for _ in range(3):
+        listed = await api.get("/v1/Compositions", {"Status": "enqueued"})
+        assert [(c["sid"], c["status"]) for c in listed.body["compositions"]] == [
+            (created.body["sid"], "enqueued")
+        ]
+
+
+async def test_sdk_list_with_status_returns_only_that_status(twvideo_client: Any, api: Api) -> None:
+    room = await _completed_room(api)
+    await twvideo_client.compositions.create(room_sid=room, audio_sources=["*"])
+    for status in ("enqueued", "processing", "completed"):
+        found = [c async for c in twvideo_client.compositions.list(status=status)]
+        assert all(c.status == status for c in found), (status, [c.status for c in found])
+
+
+@pytest.mark.parametrize(
+    "twvideo_emulator_options",
+    [{"composition_delay": 30, "clock": EmulatorClock(START, frozen=True)}],
+)
+async def test_media_follows_time_based_progress_without_a_fetch(api: Api) -> None:
+    room = await _completed_room(api)
+    created = await api.post("/v1/Compositions", {"RoomSid": room, "AudioSources": "*"})
+    path = f"/v1/Compositions/{created.body['sid']}/Media"
+    assert (await api.get(path)).status == 404
+    api.emu.clock.advance(30)
+    # The delay has passed: the media is there even though nothing fetched the composition.
+    assert (await api.get(path)).status == 302
 
 
 async def test_delete_and_list_filters(api: Api) -> None:

@@ -32,6 +32,12 @@ PARTICIPANT_STATUS_INVALID = 53209
 SUBSCRIBE_RULES_INVALID = 53215
 TTL_OUT_OF_RANGE = 94603
 
+# Exceptions that only hostile or garbled input provokes (undecodable bytes, nesting deep enough
+# to exhaust the stack, numbers past what a date or an int conversion takes). A handler that lets
+# one escape is answered 400 without a traceback; any other escaped exception is a bug and stays
+# a logged 500.
+UNREADABLE_INPUT: tuple[type[Exception], ...] = (UnicodeError, RecursionError, OverflowError)
+
 
 class ApiError(Exception):
     """An error the emulator answers with Twilio's JSON error body."""

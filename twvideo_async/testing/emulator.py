@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ._faults.controls import Faults
 from ._http.api_app import build_api_app
@@ -27,6 +28,27 @@ from ._storage.origin import StorageContext, StorageRequest, build_storage_app
 from ._storage.url_signing import MediaSigner
 
 logger = logging.getLogger("twvideo_async.testing")
+
+
+class _MalformedRequests(logging.Filter):
+    """Logs aiohttp's refusal of a malformed HTTP request (raw non-UTF-8 bytes in the URL, a bad
+    header line: aiohttp answers 400 itself) as one WARNING line instead of an ERROR with a
+    traceback. The middlewares answer every exception a handler raises, so on this logger an
+    exception that is not a protocol error is still a bug and stays an ERROR."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "emulator refused a malformed HTTP request: %s"
+            record.args = (type(error).__name__,)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+# The servers' own logger (aiohttp's default is aiohttp.server), filtered once.
+_server_logger = logging.getLogger("twvideo_async.testing.server")
+_server_logger.addFilter(_MalformedRequests())
 
 
 def _hex(rng: random.Random) -> str:
@@ -137,7 +159,9 @@ class Emulator:
             raise
 
     async def _serve(self, app: web.Application, port: int) -> tuple[str, int]:
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self._shutdown_timeout)
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=self._shutdown_timeout, logger=_server_logger
+        )
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, self._host, port)

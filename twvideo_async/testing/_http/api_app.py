@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import contextlib
 import hmac
 import logging
@@ -24,6 +23,7 @@ from .._twilio_errors import (
     INVALID_PARAMETER,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
+    UNREADABLE_INPUT,
     ApiError,
 )
 from . import (
@@ -48,7 +48,8 @@ def _authorized(header: str, credentials: list[tuple[str, str]]) -> bool:
         return False
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
+        # binascii.Error, UnicodeDecodeError, or a plain ValueError for non-ASCII text.
         return False
     username, sep, password = decoded.partition(":")
     if not sep:
@@ -105,6 +106,18 @@ async def twilio_envelope(request: web.Request, handler: Handler) -> web.StreamR
         except web.HTTPException as exc:
             code = INVALID_PARAMETER if exc.status < 500 else INTERNAL_ERROR
             response = error_response(exc.status, code, exc.reason)
+        except UNREADABLE_INPUT as exc:
+            # Input no handler check caught (see UNREADABLE_INPUT): a 400, and a log line that
+            # names the gap without a traceback.
+            logger.warning(
+                "emulator answered 400 to unreadable input: %s %s (%s)",
+                request.method,
+                request.path,
+                type(exc).__name__,
+            )
+            response = error_response(
+                400, INVALID_PARAMETER, f"The request could not be read ({type(exc).__name__})"
+            )
         except Exception:
             logger.exception("emulator handler failed: %s %s", request.method, request.path)
             response = error_response(500, INTERNAL_ERROR, "An internal server error occurred")

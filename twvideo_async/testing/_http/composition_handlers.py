@@ -3,6 +3,10 @@
 A composition is ``enqueued`` until its room completes. After that it moves to ``processing`` and
 then ``completed`` as clients read it (``composition_reads`` reads, default 2) or, when the
 emulator has a ``composition_delay``, once that many seconds have passed on the emulator clock.
+A read advances the lifecycle before anything looks at the status: a fetch, a listing (one read of
+each composition its ``RoomSid`` and date filters select, on every page, before ``Status`` is
+applied) and a ``/Media`` request (time-based progress only), so a status filter and the statuses
+returned always agree.
 """
 
 from __future__ import annotations
@@ -81,14 +85,20 @@ async def list_compositions(request: web.Request) -> web.Response:
     room_sid = params.sid("RoomSid", "RM")
     after = params.instant("DateCreatedAfter")
     before = params.instant("DateCreatedBefore")
+    # Advance first, filter after: the read counts for every composition the other filters
+    # select, so a Status filter sees the statuses this very answer shows.
     state.refresh_compositions()
-    found = [
+    selected = [
         c
         for c in state.compositions.values()
-        if (c.status == status if status is not None else c.status != "deleted")
-        and (room_sid is None or c.room_sid == room_sid)
+        if (room_sid is None or c.room_sid == room_sid)
         and (after is None or c.date_created >= after)
         and (before is None or c.date_created <= before)
+    ]
+    for composition in selected:
+        state.observe_composition(composition)
+    found = [
+        c for c in selected if (c.status == status if status is not None else c.status != "deleted")
     ]
     return page_response(
         request,
@@ -97,7 +107,6 @@ async def list_compositions(request: web.Request) -> web.Response:
         key="compositions",
         render=renderer(request).composition,
         max_page_size=100,
-        observe=state.observe_composition,
     )
 
 

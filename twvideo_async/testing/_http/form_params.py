@@ -47,7 +47,12 @@ class Params:
                 "POST parameters belong in the form body, not the query string: "
                 + ", ".join(sorted(set(request.query)))
             )
-        raw = await request.post()
+        try:
+            raw = await request.post()
+        except (ValueError, LookupError) as exc:
+            # Bytes that are not valid in the declared charset (UnicodeDecodeError), an unknown
+            # charset (LookupError) or a multipart body without a usable boundary (ValueError).
+            raise bad_request(f"The request body could not be read as a form: {exc}") from None
         fields: MultiDict[str] = MultiDict()
         for key, value in raw.items():
             if not isinstance(value, str):
@@ -155,10 +160,7 @@ class Params:
         value = self.get(name)
         if value is None:
             return None
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise bad_request(f"Parameter {name} must be a JSON string", code) from None
+        return load_json(value, name, code=code)
 
     def instant(self, name: str) -> datetime | None:
         """A date filter in ISO 8601 (``2017-01-01T00:00:01Z``) or ``YYYY-MM-DD`` form."""
@@ -167,7 +169,8 @@ class Params:
             return None
         try:
             return parse_instant(value)
-        except ValueError:
+        except (ValueError, OverflowError):
+            # OverflowError: a valid date whose offset moves it past year 1 or 9999 in UTC.
             raise bad_request(
                 f"Parameter {name} must be an ISO 8601 date-time such as 2017-01-01T00:00:01Z"
             ) from None
@@ -177,7 +180,11 @@ class Params:
         value = self.get(name)
         if value is None or value == "":
             return None
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+        except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+            raise bad_request(f"Parameter {name} must be an absolute http(s) URL", code) from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise bad_request(f"Parameter {name} must be an absolute http(s) URL", code)
         return value
@@ -190,6 +197,44 @@ class Params:
         if not is_sid(value, prefix):
             raise bad_request(f"Parameter {name} must be a {prefix} SID ({prefix} + 32 hex digits)")
         return value
+
+
+MAX_JSON_DEPTH = 32
+
+
+def _finite_only(constant: str) -> float:
+    raise ValueError(f"{constant} is not valid JSON")
+
+
+def load_json(text: str, name: str, *, code: int = INVALID_PARAMETER) -> Any:
+    """Decode a JSON form value: no NaN/Infinity (the echo would not be JSON), at most
+    ``MAX_JSON_DEPTH`` levels of nesting (deeper documents exhaust the decoder's or the
+    encoder's stack), and a 400 for anything that does not decode."""
+    too_deep = f"Parameter {name} is nested more than {MAX_JSON_DEPTH} levels"
+    try:
+        document = json.loads(text, parse_constant=_finite_only)
+    except RecursionError:
+        raise bad_request(too_deep, code) from None
+    except ValueError:
+        raise bad_request(f"Parameter {name} must be a JSON string", code) from None
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise bad_request(too_deep, code)
+    return document
+
+
+def json_depth(document: Any) -> int:
+    """Levels of arrays and objects in a decoded JSON document (iterative: no recursion)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            pending.extend((item, depth) for item in value)
+    return deepest
 
 
 def require_status(value: str | None, allowed: Collection[str], name: str = "Status") -> None:

@@ -32,6 +32,9 @@ def _redirect(request: web.Request, sid: str) -> web.Response:
     disposition = params.get("ContentDisposition")
     if disposition is not None:
         kind = disposition.split(";", 1)[0].strip().lower()
+        if any(ord(char) < 0x20 or ord(char) == 0x7F for char in disposition):
+            # The storage origin sends it back as a header: no CR, LF or other control bytes.
+            raise bad_request("ContentDisposition must not contain control characters")
         if kind not in ("attachment", "inline"):
             raise bad_request(
                 "ContentDisposition must start with attachment or inline, for example "
@@ -59,7 +62,11 @@ async def room_recording_media(request: web.Request) -> web.Response:
 
 async def composition_media(request: web.Request) -> web.Response:
     sid = request.match_info["sid"]
-    context(request).state.find_composition(sid)
+    state = context(request).state
+    state.find_composition(sid)
+    # Time-based progress (composition_delay) first, so the media is there once the status says
+    # so; a /Media request is not counted as a read.
+    state.refresh_compositions()
     return _redirect(request, sid)
 
 

@@ -9,7 +9,6 @@ Twilio says, "simply for client state"; without a token it selects ``Page * Page
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
@@ -51,7 +50,9 @@ def _decode_token(token: str) -> tuple[str, SortKey]:
         if direction not in ("a", "b"):
             raise ValueError(direction)
         return direction, (datetime.fromtimestamp(float(stamp), tz=timezone.utc), int(seq))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    # ValueError covers binascii.Error and UnicodeDecodeError; an inf or huge timestamp is an
+    # OverflowError (or OSError on some platforms) from fromtimestamp.
+    except (ValueError, OverflowError, OSError):
         raise bad_request("PageToken is not valid; follow meta.next_page_url as returned") from None
 
 
@@ -63,11 +64,11 @@ def page_response(
     key: str,
     render: Callable[[T], dict[str, Any]],
     max_page_size: int = 1000,
-    observe: Callable[[T], None] | None = None,
 ) -> web.Response:
     """Answer a list request: one page of ``items`` (any order) plus the ``meta`` envelope.
 
-    ``observe`` runs for each item shown before it is rendered (compositions progress when read).
+    ``items`` must already be filtered on their final state: anything a read changes (a
+    composition's progress) is applied before the caller filters, never while paging.
     """
     size = params.number(
         "PageSize", DEFAULT_PAGE_SIZE, low=1, high=max_page_size, code=PAGE_SIZE_OUT_OF_RANGE
@@ -86,9 +87,6 @@ def page_response(
     else:
         start = page * size
     shown = ordered[start : start + size]
-    if observe is not None:
-        for item in shown:
-            observe(item)
 
     base = str(request.url.with_query(None))
     filters = [(name, value) for name, value in params.items() if name not in PAGING_PARAMS]

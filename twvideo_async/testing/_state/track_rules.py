@@ -54,7 +54,7 @@ def parse_rules(text: str, *, recording: bool) -> list[Rule]:
         decoded = json.loads(text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
         raise invalid(f"filter {exc} appears more than once in a rule") from None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         raise invalid("Rules must be a JSON array of rule objects") from None
     if isinstance(decoded, dict) and set(decoded) == {"rules"}:
         decoded = decoded["rules"]
@@ -87,12 +87,15 @@ def _validate_rule(rule: object, *, recording: bool, invalid: Any) -> Rule:
         if len(filters) > 1:
             raise invalid("all cannot be combined with other filters")
     kinds = RECORDING_KINDS if recording else SUBSCRIBE_KINDS
-    if "kind" in rule and rule["kind"] not in kinds:
+    # Membership tests against sets need a string: a list or object value is unhashable.
+    if "kind" in rule and not (isinstance(rule["kind"], str) and rule["kind"] in kinds):
         raise invalid(f"kind must be one of {', '.join(sorted(kinds))}")
     for name in ("publisher", "track"):
         if name in rule and (not isinstance(rule[name], str) or not rule[name]):
             raise invalid(f"{name} must be a non-empty string")
-    if "priority" in rule and rule["priority"] not in PRIORITIES:
+    if "priority" in rule and not (
+        isinstance(rule["priority"], str) and rule["priority"] in PRIORITIES
+    ):
         raise invalid(f"priority must be one of {', '.join(sorted(PRIORITIES))}")
     return dict(rule)
 

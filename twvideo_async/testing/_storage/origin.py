@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import re
 from dataclasses import dataclass, field
@@ -17,16 +18,26 @@ from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .._faults.controls import Faults
 from .._faults.fault_rules import StoragePlan
 from .._state.account_state import State
+from .._twilio_errors import UNREADABLE_INPUT
 from .media_keystream import iter_media, media_etag
 from .media_objects import MediaObject, media_object, storage_path
 from .url_signing import DISPOSITION_PARAM, MediaSigner
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits only: ``\d`` would also match other scripts' digits, which int() then reads.
+logger = logging.getLogger("twvideo_async.testing")
+
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$", re.ASCII)
+_EXPIRES = re.compile(r"^[0-9]{1,20}$", re.ASCII)
+# Byte positions with more digits than this are past any object: they are read as
+# _BEYOND_ANY_SIZE, which keeps int() away from its 4,300-digit conversion limit.
+_MAX_POSITION_DIGITS = 30
+_BEYOND_ANY_SIZE = 10**30
 
 
 @dataclass(frozen=True)
@@ -72,15 +83,21 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     if first == "" and last == "":
         return None
     if first == "":
-        length = int(last)
+        length = _position(last)
         if length == 0:
             return "unsatisfiable"
         return (max(0, size - length), size)
-    start = int(first)
-    end = size if last == "" else min(size, int(last) + 1)
+    start = _position(first)
+    end = size if last == "" else min(size, _position(last) + 1)
     if start >= size or end <= start:
         return "unsatisfiable"
     return (start, end)
+
+
+def _position(digits: str) -> int:
+    if len(digits) > _MAX_POSITION_DIGITS:
+        return _BEYOND_ANY_SIZE
+    return int(digits)
 
 
 async def _pause(ctx: StorageContext, seconds: float) -> bool:
@@ -134,7 +151,8 @@ def _refusal(ctx: StorageContext, request: web.Request, request_id: str) -> web.
     expires_text = request.query.get("Expires", "")
     signature = request.query.get("Signature", "")
     disposition = request.query.get(DISPOSITION_PARAM)
-    if not expires_text.isdigit() or not signature:
+    # str.isdigit() accepts "²", which int() refuses: only ASCII digits, and few enough of them.
+    if _EXPIRES.match(expires_text) is None or not signature:
         return _xml_error(
             403,
             "AccessDenied",
@@ -227,8 +245,29 @@ def _drop(request: web.Request) -> None:
         transport.close()
 
 
+@web.middleware
+async def s3_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """S3-style XML for failures the handler did not answer itself: a 400 for unreadable input
+    (see ``UNREADABLE_INPUT``), a logged 500 for anything else (a bug)."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except UNREADABLE_INPUT as exc:
+        logger.warning(
+            "emulator storage answered 400 to unreadable input: %s %s (%s)",
+            request.method,
+            request.path,
+            type(exc).__name__,
+        )
+        return _xml_error(400, "InvalidArgument", "The request could not be read", "")
+    except Exception:
+        logger.exception("emulator storage failed: %s %s", request.method, request.path)
+        return _xml_error(500, "InternalError", "We encountered an internal error", "")
+
+
 def build_storage_app(ctx: StorageContext) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[s3_envelope])
     app[CONTEXT] = ctx
     app.router.add_route("*", "/{path:.*}", serve_object)
     return app

@@ -21,7 +21,7 @@ class MediaSigner:
         self._secret = secret
 
     def signature(self, path: str, expires: int, disposition: str | None) -> str:
-        message = f"{path}\n{expires}\n{disposition or ''}".encode()
+        message = f"{path}\n{expires}\n{disposition or ''}".encode("utf-8", "surrogatepass")
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def signed_query(self, path: str, expires: int, disposition: str | None) -> str:
@@ -33,5 +33,8 @@ class MediaSigner:
         return urlencode(pairs)
 
     def verify(self, path: str, expires: int, disposition: str | None, signature: str) -> bool:
+        # compare_digest refuses str with non-ASCII characters (TypeError); compare bytes, and
+        # a lone surrogate decoded from the URL must not make encoding fail either.
         expected = self.signature(path, expires, disposition)
-        return hmac.compare_digest(expected, signature)
+        given = signature.encode("utf-8", "surrogatepass")
+        return hmac.compare_digest(expected.encode(), given)
