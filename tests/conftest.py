@@ -11,6 +11,8 @@ import aioresponses.core as _arc
 from aiohttp import ClientResponse, StreamReader
 from aiohttp.client_proto import ResponseHandler
 
+from tests.s3_server import s3_bucket, s3_server
+
 if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
 
     class _CompatResponse(ClientResponse):
@@ -26,3 +28,6 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
         return StreamReader(ResponseHandler(loop=loop), limit=2**30, loop=loop)
 
     _arc.stream_reader_factory = _reader
+
+# The moto S3 server fixtures (the server starts only when a test asks for it).
+__all__ = ["s3_bucket", "s3_server"]

@@ -179,9 +179,15 @@ def open_sink(dest: str | os.PathLike[str], **options: Any) -> Sink:
         raise InvalidRequestError(f"a destination must be a non-empty path or URL, got {dest!r}")
     scheme = urlsplit(text).scheme.lower() if "://" in text else ""
     if scheme in _OBJECT_SCHEMES:
-        raise ConfigurationError(
-            f"{scheme}:// destinations are not supported by this version yet; use a local directory"
-        )
+        try:
+            from ._objectstore import ObjectStoreSink
+        except ImportError as exc:
+            if exc.name is None or not exc.name.startswith("obstore"):
+                raise
+            raise ConfigurationError(
+                f"{scheme}:// destinations need obstore: pip install 'twvideo_async[objectstore]'"
+            ) from None
+        return ObjectStoreSink(text, **options)
     from ._local import LocalSink
 
     if scheme == "file":

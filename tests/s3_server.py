@@ -1,0 +1,94 @@
+"""A real S3 API server on loopback for the archive tests: moto's threaded server, one per test
+session, bound to 127.0.0.1. Each test gets its own bucket and obstore's standard environment
+variables pointing at the server; boto3 (a moto dependency) inspects what the server holds."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import pytest
+
+ACCESS_KEY_ID = "AKIATWVIDEOTESTKEY01"
+SECRET_ACCESS_KEY = "twvideo-test-secret-5f1c9a2e7b"
+REGION = "us-east-1"
+_buckets = itertools.count(1)
+
+
+@attrs.frozen
+class S3Server:
+    endpoint: str
+
+    def client(self) -> Any:
+        import boto3  # type: ignore[import-untyped]  # no stubs shipped
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+        )
+
+
+@attrs.frozen
+class S3Bucket:
+    server: S3Server
+    name: str
+    client: Any
+
+    def keys(self) -> list[str]:
+        """Every object key in the bucket."""
+        listing = self.client.list_objects_v2(Bucket=self.name)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    def uploads(self) -> list[str]:
+        """Keys of multipart uploads begun and neither completed nor aborted."""
+        listing = self.client.list_multipart_uploads(Bucket=self.name)
+        return sorted(item["Key"] for item in listing.get("Uploads", []))
+
+    def body(self, key: str) -> bytes:
+        data: bytes = self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+        return data
+
+    def head(self, key: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.client.head_object(Bucket=self.name, Key=key)
+        return answer
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    from moto.server import ThreadedMotoServer
+
+    # moto's request log goes through werkzeug's logger: keep test output readable.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        assert host == "127.0.0.1"
+        yield S3Server(f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
+    """A fresh, empty bucket, with the AWS_* variables obstore reads pointing at it."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": s3_server.endpoint,
+        "AWS_ALLOW_HTTP": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CHECKSUM_ALGORITHM"):
+        monkeypatch.delenv(name, raising=False)
+    client = s3_server.client()
+    name = f"twvideo-test-{next(_buckets)}"
+    client.create_bucket(Bucket=name)
+    return S3Bucket(s3_server, name, client)

@@ -1,0 +1,434 @@
+"""Object storage (S3, GCS, Azure) as a sink, through obstore (the ``objectstore`` extra).
+
+* Configuration comes from obstore's standard environment variables (``AWS_ACCESS_KEY_ID``,
+  ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ENDPOINT_URL``, ``AWS_ALLOW_HTTP=true``,
+  ``GOOGLE_SERVICE_ACCOUNT``, ``AZURE_STORAGE_ACCOUNT_NAME``, ...) or an explicit ``config``.
+  Destination URLs carrying credentials (userinfo, a query string such as an Azure SAS) are
+  refused; :attr:`ObjectStoreSink.url`, reprs, logs and errors never show a credential.
+* A writer buffers up to one part (``part_size``) and, if the object is no bigger, stores it
+  with a single PUT at commit (so the late ``twvideo-sha256`` metadata is attached, and an
+  empty object never becomes an empty multipart upload, which S3 refuses with checksums).
+  Larger objects stream into a multipart upload fed by an async iterator: memory stays about
+  ``part_size * (max_concurrency + 1)``, and abort makes that iterator raise, which makes
+  obstore abort the multipart upload: no object and no dangling upload remain.
+* S3 uploads carry ``x-amz-checksum-sha256`` on every part (``checksum=True``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
+
+import obstore
+from obstore.exceptions import (
+    AlreadyExistsError,
+    BaseError,
+    InvalidPathError,
+    NotSupportedError,
+    PermissionDeniedError,
+    PreconditionError,
+    UnauthenticatedError,
+)
+from obstore.store import from_url
+
+from ..errors import InvalidRequestError
+from ._sink import ObjectInfo, SinkError, check_key, check_metadata, check_size
+
+if TYPE_CHECKING:
+    from obstore.store import ObjectStore
+
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+MAX_PARTS = 10_000  # S3's maximum number of parts
+DEFAULT_MAX_CONCURRENCY = 4
+QUEUE_CHUNKS = 8
+_SCHEMES = {"s3": "s3", "s3a": "s3", "gs": "gs", "az": "az", "azure": "az", "abfs": "az"}
+_SCHEMES["abfss"] = "az"
+# Attributes obstore reports that are not user metadata.
+_STANDARD_ATTRIBUTES = frozenset(
+    {
+        "content-disposition",
+        "content-encoding",
+        "content-language",
+        "content-type",
+        "cache-control",
+        "storage-class",
+    }
+)
+_ERROR_CODE = re.compile(r"<Code>([A-Za-z]{1,64})</Code>")
+_PERMANENT = (
+    FileNotFoundError,  # e.g. a missing bucket
+    AlreadyExistsError,
+    InvalidPathError,
+    NotSupportedError,
+    PermissionDeniedError,
+    PreconditionError,
+    UnauthenticatedError,
+)
+_SECRET_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_TOKEN",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_ACCESS_KEY",
+    "AZURE_STORAGE_SAS_KEY",
+    "AZURE_STORAGE_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_SERVICE_ACCOUNT_KEY",
+)
+_NO_METADATA: Mapping[str, str] = {}
+
+
+class _Aborted(Exception):
+    """Raised inside obstore's input iterator so that it aborts the multipart upload."""
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _raise_detached(error: SinkError) -> NoReturn:
+    """Raise ``error`` without cause or context: the obstore exception may quote a request."""
+    try:
+        raise error
+    finally:
+        error.__context__ = None
+
+
+class ObjectStoreSink:
+    """Objects below ``s3://bucket/prefix``, ``gs://bucket/prefix`` or ``az://container/prefix``.
+
+    ``part_size`` (>= 5 MiB) and ``max_concurrency`` bound memory per writer; ``checksum``
+    adds per-part SHA-256 checksums on S3; ``config`` (obstore's S3/GCS/Azure config keys)
+    supplements the environment. ``store`` uses a ready obstore store instead (its prefix is
+    the destination's).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        part_size: int = DEFAULT_PART_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        checksum: bool = True,
+        config: Mapping[str, Any] | None = None,
+        store: ObjectStore | None = None,
+    ) -> None:
+        self.url = _clean_url(url)
+        if isinstance(part_size, bool) or not isinstance(part_size, int):
+            raise InvalidRequestError(f"part_size must be an integer, got {part_size!r}")
+        if part_size < MIN_PART_SIZE:
+            raise InvalidRequestError(f"part_size must be at least 5 MiB, got {part_size}")
+        if (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise InvalidRequestError(
+                f"max_concurrency must be an integer >= 1, got {max_concurrency!r}"
+            )
+        self.part_size = part_size
+        self.max_concurrency = max_concurrency
+        options = dict(config or {})
+        if store is None:
+            if checksum and self.url.startswith("s3://"):
+                options.setdefault("checksum_algorithm", "SHA256")
+            try:
+                store = from_url(url, **options)
+            except (BaseError, ValueError, TypeError) as exc:
+                self._secrets = self._collect_secrets(options)
+                _raise_detached(SinkError(f"cannot configure {self.url}: {self._describe(exc)}"))
+        self.store: ObjectStore = store
+        self._secrets = self._collect_secrets(options)
+
+    @staticmethod
+    def _collect_secrets(options: Mapping[str, Any]) -> list[str]:
+        values = [os.environ.get(name, "") for name in _SECRET_VARIABLES]
+        values += [
+            str(value)
+            for name, value in options.items()
+            if any(word in name.lower() for word in ("key", "secret", "token", "sas"))
+        ]
+        return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+    def __repr__(self) -> str:
+        return f"<ObjectStoreSink {self.url}>"
+
+    def _describe(self, exc: BaseException) -> str:
+        """obstore's summary of an error and the store's error code, with any configured
+        secret masked. The rest (the response body, a debug dump) is left out: S3 error
+        bodies can echo the signed request."""
+        text = str(exc)
+        first = text.strip().split("\n", 1)[0].split(": <?xml", 1)[0][:300]
+        code = _ERROR_CODE.search(text)
+        detail = f" ({code.group(1)})" if code else ""
+        return _redact(f"{type(exc).__name__}: {first}{detail}", self._secrets)
+
+    def error(self, action: str, key: str, exc: BaseException) -> SinkError:
+        transient = not isinstance(exc, _PERMANENT)
+        return SinkError(
+            f"cannot {action} {key} in {self.url}: {self._describe(exc)}", transient=transient
+        )
+
+    async def open_writer(
+        self,
+        key: str,
+        *,
+        size: int | None,
+        metadata: Mapping[str, str],
+        content_type: str | None = None,
+    ) -> ObjectStoreWriter:
+        check_key(key)
+        check_size(size)
+        attributes: dict[str, str] = dict(check_metadata(metadata))
+        if content_type is not None:
+            attributes["Content-Type"] = content_type
+        part_size = self.part_size
+        if size is not None and size > part_size * MAX_PARTS:
+            # Keep within S3's 10,000 parts (with room to spare for a size that was wrong).
+            part_size = math.ceil(size / (MAX_PARTS * 0.9))
+        return ObjectStoreWriter(self, key, attributes, part_size)
+
+    async def head(self, key: str) -> ObjectInfo | None:
+        check_key(key)
+        try:
+            result = await obstore.get_async(self.store, key, options={"head": True})
+        except FileNotFoundError:
+            return None
+        except (BaseError, OSError) as exc:
+            _raise_detached(self.error("look up", key, exc))
+        meta = result.meta
+        return ObjectInfo(key, meta["size"], meta["e_tag"], _user_metadata(result.attributes))
+
+    async def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        metadata: Mapping[str, str] = _NO_METADATA,
+        content_type: str | None = None,
+    ) -> ObjectInfo:
+        writer = await self.open_writer(
+            key, size=len(data), metadata=metadata, content_type=content_type
+        )
+        try:
+            await writer.write(data)
+            return await writer.commit()
+        except BaseException:
+            await writer.abort()
+            raise
+
+    async def read(self, key: str) -> AsyncIterator[bytes]:
+        check_key(key)
+        try:
+            result = await obstore.get_async(self.store, key)
+        except FileNotFoundError:
+            _raise_detached(SinkError(f"no object {key} in {self.url}"))
+        except (BaseError, OSError) as exc:
+            _raise_detached(self.error("read", key, exc))
+        stream = result.stream(min_chunk_size=1024 * 1024)
+        while True:
+            try:
+                chunk = await stream.__anext__()
+            except StopAsyncIteration:
+                return
+            except (BaseError, OSError) as exc:
+                _raise_detached(self.error("read", key, exc))
+            yield bytes(chunk)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _user_metadata(attributes: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name.lower(): value
+        for name, value in attributes.items()
+        if name.lower() not in _STANDARD_ATTRIBUTES
+    }
+
+
+def _clean_url(url: str) -> str:
+    """``scheme://bucket/prefix`` without a trailing slash; refuses URLs with credentials
+    (without echoing them) and unknown schemes."""
+    if not isinstance(url, str):
+        raise InvalidRequestError(f"an object store URL must be a string, got {type(url).__name__}")
+    try:
+        parts = urlsplit(url)
+        has_userinfo = "@" in parts.netloc and parts.scheme.lower() not in ("abfs", "abfss")
+        valid = True
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidRequestError("the object store URL is not a valid URL")
+    scheme = _SCHEMES.get(parts.scheme.lower())
+    if scheme is None:
+        raise InvalidRequestError(
+            f"unsupported object store scheme {parts.scheme!r}: use s3://, gs:// or az://"
+        )
+    if has_userinfo or parts.query or parts.fragment or parts.password:
+        raise InvalidRequestError(
+            "refusing an object store URL with user info, a query string or a fragment: "
+            "credentials go in the environment (e.g. AWS_ACCESS_KEY_ID), never in the URL"
+        )
+    if not parts.netloc:
+        raise InvalidRequestError(f"the {scheme}:// URL names no bucket or container")
+    prefix = parts.path.strip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc}" + (f"/{prefix}" if prefix else "")
+
+
+class ObjectStoreWriter:
+    """One object on its way into the store (see the module docstring)."""
+
+    def __init__(
+        self, sink: ObjectStoreSink, key: str, attributes: dict[str, str], part_size: int
+    ) -> None:
+        self.sink = sink
+        self.key = key
+        self.attributes = attributes
+        self.part_size = part_size
+        self.size = 0
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_CHUNKS)  # None: the end
+        self._task: asyncio.Task[Any] | None = None
+        self._aborting = False
+        self._done = False
+
+    def __repr__(self) -> str:
+        return f"<ObjectStoreWriter {self.key} in {self.sink.url}>"
+
+    async def write(self, chunk: bytes) -> None:
+        if self._done:
+            raise SinkError(f"the writer of {self.key} is already closed")
+        if not chunk:
+            return
+        chunk = bytes(chunk)
+        self.size += len(chunk)
+        if self._task is None:
+            self._buffer.append(chunk)
+            self._buffered += len(chunk)
+            if self._buffered > self.part_size:
+                self._start()
+            return
+        await self._put(chunk)
+
+    def _start(self) -> None:
+        """Begin the multipart upload, fed by :meth:`_feed` (buffer first, then the queue)."""
+        self._task = asyncio.ensure_future(
+            obstore.put_async(
+                self.sink.store,
+                self.key,
+                self._feed(),
+                attributes=self.attributes,
+                chunk_size=self.part_size,
+                max_concurrency=self.sink.max_concurrency,
+            )
+        )
+
+    async def _feed(self) -> AsyncIterator[bytes]:
+        buffer, self._buffer, self._buffered = self._buffer, [], 0
+        for chunk in buffer:
+            yield chunk
+        del buffer
+        while True:
+            if self._aborting:
+                raise _Aborted
+            item = await self._queue.get()
+            if self._aborting:
+                raise _Aborted
+            if item is None:
+                return
+            yield item
+
+    async def _put(self, chunk: bytes | None) -> None:
+        """Queue ``chunk`` for the upload, or raise the upload's failure if it stopped."""
+        task = self._task
+        assert task is not None
+        if not task.done() and not self._queue.full():
+            self._queue.put_nowait(chunk)
+            return
+        putting = asyncio.ensure_future(self._queue.put(chunk))
+        try:
+            await asyncio.wait({putting, task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not putting.done():
+                putting.cancel()
+        if not putting.done() or putting.cancelled():
+            self._failed(task)
+
+    def _failed(self, task: asyncio.Task[Any]) -> NoReturn:
+        """The upload ended before the body did: raise why, as a SinkError."""
+        self._done = True
+        exc = task.exception() if task.done() and not task.cancelled() else None
+        if exc is None:
+            _raise_detached(SinkError(f"the upload of {self.key} to {self.sink.url} stopped"))
+        _raise_detached(self.sink.error("upload", self.key, exc))
+
+    async def commit(self, late_metadata: Mapping[str, str] = _NO_METADATA) -> ObjectInfo:
+        if self._done:
+            raise SinkError(f"the writer of {self.key} is already closed")
+        late = check_metadata(late_metadata)
+        if self._task is None:
+            return await self._put_single(late)
+        task = self._task
+        await self._put(None)
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await self.abort()
+            raise
+        except (BaseError, OSError) as exc:
+            self._done = True
+            _raise_detached(self.sink.error("upload", self.key, exc))
+        self._done = True
+        return ObjectInfo(self.key, self.size, result["e_tag"], _user_metadata(self.attributes))
+
+    async def _put_single(self, late: dict[str, str]) -> ObjectInfo:
+        attributes = {**self.attributes, **late}
+        data = b"".join(self._buffer)
+        self._buffer, self._buffered = [], 0
+        self._done = True
+        try:
+            result = await obstore.put_async(
+                self.sink.store,
+                self.key,
+                data,
+                attributes=attributes,
+                use_multipart=False,
+            )
+        except (BaseError, OSError) as exc:
+            _raise_detached(self.sink.error("store", self.key, exc))
+        return ObjectInfo(self.key, len(data), result["e_tag"], _user_metadata(attributes))
+
+    async def abort(self) -> None:
+        self._done = True
+        self._buffer, self._buffered = [], 0
+        task = self._task
+        if task is None or task.done():
+            if task is not None and not task.cancelled():
+                task.exception()  # retrieved: the failure was (or will be) reported elsewhere
+            return
+        self._aborting = True
+        if not self._queue.full():
+            self._queue.put_nowait(None)  # wakes a feed waiting for a chunk; it then raises
+        try:
+            await asyncio.shield(task)
+        except _Aborted:
+            return
+        except (BaseError, OSError):
+            return  # the upload failed on its own: nothing was committed either
+        # The upload completed before the abort reached it (the end had been queued): the
+        # object is visible, which abort must not leave behind.
+        try:
+            await obstore.delete_async(self.sink.store, self.key)
+        except (BaseError, OSError) as exc:
+            _raise_detached(self.sink.error("remove", self.key, exc))
