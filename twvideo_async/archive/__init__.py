@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from ._copy import CopyResult, copy_to_sink
 from ._local import LocalSink
-from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key, open_sink
+from ._open import open_sink
+from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key
 
 __all__ = [
     "CopyResult",

@@ -8,20 +8,17 @@ nothing behind. :func:`open_sink` picks the implementation from a destination st
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol, runtime_checkable
-from urllib.parse import unquote, urlsplit
+from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ..errors import ConfigurationError, InvalidRequestError, TwilioVideoError
+from ..errors import InvalidRequestError, TwilioVideoError
 
 MAX_KEY_BYTES = 1024  # S3's limit; GCS and Azure allow as much or more
 MAX_METADATA_BYTES = 2048  # S3 user metadata (names + values) must fit in 2 KB
 _METADATA_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
-_OBJECT_SCHEMES = ("s3", "s3a", "gs", "az", "azure", "abfs", "abfss")
 _NO_METADATA: Mapping[str, str] = {}
 
 
@@ -166,39 +163,3 @@ def check_size(size: int | None) -> int | None:
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         raise InvalidRequestError(f"size must be None or a whole number >= 0, got {size!r}")
     return size
-
-
-def open_sink(dest: str | os.PathLike[str], **options: Any) -> Sink:
-    """The sink for ``dest``: ``s3://bucket/prefix``, ``gs://bucket/prefix``,
-    ``az://container/prefix`` (object storage, the ``objectstore`` extra), or a local
-    directory as ``file:///abs/dir`` or a plain path. ``options`` go to the sink's
-    constructor (:class:`LocalSink` or :class:`ObjectStoreSink`).
-    """
-    text = os.fspath(dest)
-    if not isinstance(text, str) or not text:
-        raise InvalidRequestError(f"a destination must be a non-empty path or URL, got {dest!r}")
-    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
-    if scheme in _OBJECT_SCHEMES:
-        try:
-            from ._objectstore import ObjectStoreSink
-        except ImportError as exc:
-            if exc.name is None or not exc.name.startswith("obstore"):
-                raise
-            raise ConfigurationError(
-                f"{scheme}:// destinations need obstore: pip install 'twvideo_async[objectstore]'"
-            ) from None
-        return ObjectStoreSink(text, **options)
-    from ._local import LocalSink
-
-    if scheme == "file":
-        parts = urlsplit(text)
-        if parts.netloc not in ("", "localhost"):
-            raise InvalidRequestError(
-                f"file:// destinations must be local (file:///abs/dir), got host {parts.netloc!r}"
-            )
-        return LocalSink(unquote(parts.path), **options)
-    if scheme:
-        raise InvalidRequestError(
-            f"unsupported destination scheme {scheme!r}: use s3://, gs://, az://, file:// or a path"
-        )
-    return LocalSink(text, **options)
