@@ -1,9 +1,12 @@
-"""Archiving Twilio media into storage you own: sinks and verified copies.
+"""Archive an account's media into storage you own, verified and resumable, then delete at
+Twilio only what is proven copied.
 
 - :func:`open_sink` gives a :class:`Sink` for ``s3://bucket/prefix``, ``gs://...``, ``az://...``
   (through obstore, the ``objectstore`` extra) or a local directory (:class:`LocalSink`).
 - :func:`copy_to_sink` streams one media object into a sink, checking size, storage's MD5 and a
   SHA-256 before the object becomes visible; it retries transient failures.
+- A *ledger* (:class:`SQLiteLedger` by default, any :class:`Ledger`) keeps one durable row per
+  media item: what was discovered, copied where with which SHA-256, verified, deleted at Twilio.
 
 Writers are all-or-nothing: nothing appears at a key until it is committed, and an aborted or
 failed copy leaves nothing behind.
@@ -12,18 +15,39 @@ failed copy leaves nothing behind.
 from __future__ import annotations
 
 from ._copy import CopyResult, copy_to_sink
+from ._keys import ArchiveItem, kind_of_sid
+from ._ledger import (
+    Ledger,
+    LedgerRow,
+    State,
+    iter_rows,
+    local_worker_is_dead,
+    new_worker_id,
+    open_ledger,
+)
 from ._local import LocalSink
 from ._open import open_sink
 from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key
+from ._sqlite import SQLiteLedger
 
 __all__ = [
+    "ArchiveItem",
     "CopyResult",
+    "Ledger",
+    "LedgerRow",
     "LocalSink",
     "ObjectInfo",
+    "SQLiteLedger",
     "Sink",
     "SinkError",
     "SinkWriter",
+    "State",
     "check_key",
     "copy_to_sink",
+    "iter_rows",
+    "kind_of_sid",
+    "local_worker_is_dead",
+    "new_worker_id",
+    "open_ledger",
     "open_sink",
 ]

@@ -1,0 +1,541 @@
+"""The default ledger: one SQLite file (stdlib ``sqlite3``), safe for several processes.
+
+WAL journal (readers never block the writer), ``synchronous=FULL`` (a committed transition
+survives power loss), ``busy_timeout`` (processes sharing the file wait for each other instead of
+failing) and ``BEGIN IMMEDIATE`` for every write (a claim reads and leases in one transaction, so
+two processes never lease the same row). All calls run on one dedicated thread that owns the
+connection: the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from ..errors import ConfigurationError, InvalidRequestError
+from ._keys import ArchiveItem, format_utc
+from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerRow, State
+
+__all__ = ["SQLiteLedger"]
+
+T = TypeVar("T")
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    sid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    room_sid TEXT NOT NULL,
+    date_created TEXT NOT NULL,
+    size INTEGER,
+    extension TEXT NOT NULL,
+    status TEXT,
+    media_external_location TEXT,
+    raw TEXT,
+    state TEXT NOT NULL,
+    sha256 TEXT,
+    dest_key TEXT,
+    etag TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    reason TEXT,
+    worker TEXT,
+    lease_until REAL,
+    not_before REAL,
+    discovered_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    archived_at REAL,
+    verified_at REAL,
+    deleted_at REAL
+);
+CREATE INDEX IF NOT EXISTS items_by_state ON items (state, not_before);
+"""
+_COLUMNS = (
+    "sid, room_sid, date_created, size, extension, status, media_external_location, raw, "
+    "state, sha256, dest_key, etag, attempts, last_error, reason, worker, lease_until, "
+    "not_before, discovered_at, updated_at, archived_at, verified_at, deleted_at"
+)
+# Rows whose Twilio fields a new listing may refresh: nothing has been copied from them yet.
+_REFRESHABLE = (State.DISCOVERED.value, State.PENDING.value, State.FAILED.value)
+_STAMP = {
+    State.ARCHIVED: "archived_at",
+    State.VERIFIED: "verified_at",
+    State.SOURCE_DELETED: "deleted_at",
+}
+
+
+def _marks(values: Collection[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _row(values: sqlite3.Row) -> LedgerRow:
+    item = ArchiveItem.restore(
+        sid=values["sid"],
+        room_sid=values["room_sid"],
+        date_created=values["date_created"],
+        size=values["size"],
+        extension=values["extension"],
+        status=values["status"],
+        media_external_location=values["media_external_location"],
+        raw_json=values["raw"],
+    )
+    return LedgerRow(
+        item=item,
+        state=State(values["state"]),
+        sha256=values["sha256"],
+        dest_key=values["dest_key"],
+        etag=values["etag"],
+        attempts=values["attempts"],
+        last_error=values["last_error"],
+        reason=values["reason"],
+        worker=values["worker"],
+        lease_until=values["lease_until"],
+        not_before=values["not_before"],
+        discovered_at=values["discovered_at"],
+        updated_at=values["updated_at"],
+        archived_at=values["archived_at"],
+        verified_at=values["verified_at"],
+        deleted_at=values["deleted_at"],
+    )
+
+
+def _item_values(item: ArchiveItem) -> tuple[Any, ...]:
+    return (
+        item.room_sid,
+        format_utc(item.date_created),
+        item.size,
+        item.extension,
+        item.status,
+        item.media_external_location,
+        item.raw_json(),
+    )
+
+
+class SQLiteLedger:
+    """A :class:`~twvideo_async.archive.Ledger` in one SQLite file.
+
+    ``async with SQLiteLedger("twvideo-archive.sqlite") as ledger:``. ``clock`` (seconds since
+    the epoch) is injectable for tests of lease expiry. ``busy_timeout`` is how long a call
+    waits for another process holding the write lock.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        busy_timeout: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._busy_ms = int(busy_timeout * 1000)
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None  # used on the ledger thread only
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<SQLiteLedger {str(self.path)!r}>"
+
+    # -- the ledger thread ---------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise RuntimeError("this ledger is closed")
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="twvideo-ledger"
+            )
+        loop = asyncio.get_running_loop()
+        # A cancelled caller stops waiting, but the call itself finishes on the thread: every
+        # call is one transaction, so it either happens entirely or not at all.
+        return await loop.run_in_executor(self._executor, self._call, fn)
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = self._connect()
+        return fn(conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path.parent and not self.path.parent.exists():
+            raise ConfigurationError(f"the ledger's directory {self.path.parent} does not exist")
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise ConfigurationError(f"{self.path}: SQLite could not use WAL mode ({mode})")
+            conn.execute("PRAGMA synchronous = FULL")
+            with _write(conn):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                found = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+                if found is None:
+                    conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                elif found[0] != SCHEMA_VERSION:
+                    raise ConfigurationError(
+                        f"{self.path} is a ledger of schema {found[0]}; this version of "
+                        f"twvideo_async reads schema {SCHEMA_VERSION}"
+                    )
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ConfigurationError(f"{self.path} is not a usable ledger: {exc}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    async def aclose(self) -> None:
+        """Close the connection and stop the thread (after calls already queued)."""
+        if self._closed:
+            return
+        executor = self._executor
+        if executor is not None:
+            loop = asyncio.get_running_loop()
+            if self._conn is not None:
+                await loop.run_in_executor(executor, self._close)
+            executor.shutdown(wait=True)
+        self._closed = True
+
+    async def __aenter__(self) -> SQLiteLedger:
+        await self._run(lambda conn: None)  # open (and create) now: errors surface here
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- destination and cursors ---------------------------------------------------------------
+
+    async def bind_destination(self, url: str) -> None:
+        def bind(conn: sqlite3.Connection) -> None:
+            with _write(conn):
+                found = conn.execute("SELECT value FROM meta WHERE name='destination'").fetchone()
+                if found is None:
+                    conn.execute("INSERT INTO meta VALUES ('destination', ?)", (url,))
+                elif found[0] != url:
+                    raise ConfigurationError(
+                        f"the ledger {self.path} belongs to the destination {found[0]}, not "
+                        f"{url}: use that destination, or another --ledger file for this one"
+                    )
+
+        await self._run(bind)
+
+    async def destination(self) -> str | None:
+        return await self._meta("destination")
+
+    async def get_cursor(self, name: str) -> str | None:
+        return await self._meta(f"cursor:{name}")
+
+    async def _meta(self, key: str) -> str | None:
+        def get(conn: sqlite3.Connection) -> str | None:
+            found = conn.execute("SELECT value FROM meta WHERE name=?", (key,)).fetchone()
+            return None if found is None else str(found[0])
+
+        return await self._run(get)
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            with _write(conn):
+                conn.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=?",
+                    (f"cursor:{name}", value, value),
+                )
+
+        await self._run(put)
+
+    # -- items ---------------------------------------------------------------------------------
+
+    async def upsert(self, items: Sequence[ArchiveItem]) -> int:
+        items = list({item.sid: item for item in items}.values())
+        if not items:
+            return 0
+        now = self._clock()
+
+        def upsert(conn: sqlite3.Connection) -> int:
+            sids = [item.sid for item in items]
+            with _write(conn):
+                known = {
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT sid FROM items WHERE sid IN ({_marks(sids)})", sids
+                    )
+                }
+                for item in items:
+                    if item.sid in known:
+                        conn.execute(
+                            "UPDATE items SET room_sid=?, date_created=?, size=?, extension=?, "
+                            "status=?, media_external_location=?, raw=?, updated_at=? "
+                            f"WHERE sid=? AND state IN ({_marks(_REFRESHABLE)})",
+                            (*_item_values(item), now, item.sid, *_REFRESHABLE),
+                        )
+                    else:
+                        conn.execute(
+                            "INSERT INTO items (sid, kind, room_sid, date_created, size, "
+                            "extension, status, media_external_location, raw, state, "
+                            "discovered_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                            (
+                                item.sid,
+                                item.kind,
+                                *_item_values(item),
+                                State.DISCOVERED.value,
+                                now,
+                                now,
+                            ),
+                        )
+            return len(items) - len(known)
+
+        return await self._run(upsert)
+
+    async def claim(
+        self,
+        worker: str,
+        limit: int,
+        lease_seconds: float,
+        *,
+        states: Collection[State] = WORK_STATES,
+        sids: Collection[str] | None = None,
+        count_attempt: bool = False,
+    ) -> list[LedgerRow]:
+        _check_lease(worker, lease_seconds)
+        if limit < 1 or not states:
+            return []
+        wanted = [State(s).value for s in states]
+        chosen = list(sids) if sids is not None else None
+        if chosen is not None and not chosen:
+            return []
+
+        def claim(conn: sqlite3.Connection) -> list[LedgerRow]:
+            now = self._clock()
+            where = (
+                f"state IN ({_marks(wanted)}) AND (worker IS NULL OR lease_until < ?) "
+                "AND (state != 'pending' OR not_before IS NULL OR not_before <= ?)"
+            )
+            params: list[Any] = [*wanted, now, now]
+            if chosen is not None:
+                where += f" AND sid IN ({_marks(chosen)})"
+                params += chosen
+            with _write(conn):
+                found = [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT sid FROM items WHERE {where} ORDER BY date_created, sid LIMIT ?",
+                        (*params, limit),
+                    )
+                ]
+                if not found:
+                    return []
+                bump = ", attempts = attempts + 1" if count_attempt else ""
+                conn.execute(
+                    f"UPDATE items SET worker=?, lease_until=?{bump} "
+                    f"WHERE sid IN ({_marks(found)})",
+                    (worker, now + lease_seconds, *found),
+                )
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM items WHERE sid IN ({_marks(found)}) "
+                    "ORDER BY date_created, sid",
+                    found,
+                ).fetchall()
+            return [_row(r) for r in rows]
+
+        return await self._run(claim)
+
+    async def renew(self, worker: str, sids: Collection[str], lease_seconds: float) -> int:
+        _check_lease(worker, lease_seconds)
+        held = list(sids)
+        if not held:
+            return 0
+
+        def renew(conn: sqlite3.Connection) -> int:
+            with _write(conn):
+                cursor = conn.execute(
+                    f"UPDATE items SET lease_until=? WHERE worker=? AND sid IN ({_marks(held)})",
+                    (self._clock() + lease_seconds, worker, *held),
+                )
+            return cursor.rowcount
+
+        return await self._run(renew)
+
+    async def transition(
+        self,
+        sid: str,
+        worker: str,
+        from_state: State,
+        to_state: State,
+        *,
+        changes: Mapping[str, Any] | None = None,
+        release: bool = True,
+    ) -> bool:
+        changes = dict(changes or {})
+        unknown = set(changes) - CHANGE_FIELDS
+        if unknown:
+            raise InvalidRequestError(f"a transition cannot set {sorted(unknown)}")
+        from_state, to_state = State(from_state), State(to_state)
+        sets = ["state=?", "updated_at=?"]
+        now = self._clock()
+        values: list[Any] = [to_state.value, now]
+        item = changes.pop("item", None)
+        if item is not None:
+            sets.append(
+                "room_sid=?, date_created=?, size=?, extension=?, status=?, "
+                "media_external_location=?, raw=?"
+            )
+            values += _item_values(item)
+        for name, value in changes.items():
+            sets.append(f"{name}=?")
+            values.append(value)
+        stamp = _STAMP.get(to_state)
+        if stamp is not None and to_state != from_state:
+            sets.append(f"{stamp}=?")
+            values.append(now)
+        if release:
+            sets.append("worker=NULL, lease_until=NULL")
+
+        def move(conn: sqlite3.Connection) -> bool:
+            with _write(conn):
+                cursor = conn.execute(
+                    f"UPDATE items SET {', '.join(sets)} WHERE sid=? AND worker=? AND state=?",
+                    (*values, sid, worker, from_state.value),
+                )
+            return cursor.rowcount == 1
+
+        return await self._run(move)
+
+    async def release(self, worker: str, sids: Collection[str] | None = None) -> int:
+        chosen = None if sids is None else list(sids)
+
+        def release(conn: sqlite3.Connection) -> int:
+            query = "UPDATE items SET worker=NULL, lease_until=NULL WHERE worker=?"
+            params: list[Any] = [worker]
+            if chosen is not None:
+                if not chosen:
+                    return 0
+                query += f" AND sid IN ({_marks(chosen)})"
+                params += chosen
+            with _write(conn):
+                return conn.execute(query, params).rowcount
+
+        return await self._run(release)
+
+    async def release_dead(self, is_dead: Callable[[str], bool]) -> int:
+        def reap(conn: sqlite3.Connection) -> int:
+            now = self._clock()
+            with _write(conn):
+                holders = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT DISTINCT worker FROM items WHERE worker IS NOT NULL "
+                        "AND lease_until >= ?",
+                        (now,),
+                    )
+                ]
+                dead = [w for w in holders if is_dead(w)]
+                if not dead:
+                    return 0
+                return conn.execute(
+                    "UPDATE items SET worker=NULL, lease_until=NULL "
+                    f"WHERE worker IN ({_marks(dead)})",
+                    dead,
+                ).rowcount
+
+        return await self._run(reap)
+
+    async def requeue_failed(self) -> int:
+        def requeue(conn: sqlite3.Connection) -> int:
+            with _write(conn):
+                return conn.execute(
+                    "UPDATE items SET state='discovered', updated_at=? "
+                    "WHERE state='failed' AND (worker IS NULL OR lease_until < ?)",
+                    (self._clock(), self._clock()),
+                ).rowcount
+
+        return await self._run(requeue)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get(self, sid: str) -> LedgerRow | None:
+        def get(conn: sqlite3.Connection) -> LedgerRow | None:
+            found = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE sid=?", (sid,)).fetchone()
+            return None if found is None else _row(found)
+
+        return await self._run(get)
+
+    async def rows(
+        self,
+        *,
+        states: Collection[State] | None = None,
+        after: str | None = None,
+        limit: int = 500,
+    ) -> list[LedgerRow]:
+        clauses, params = ["sid > ?"], [after or ""]
+        if states is not None:
+            wanted = [State(s).value for s in states]
+            if not wanted:
+                return []
+            clauses.append(f"state IN ({_marks(wanted)})")
+            params += wanted
+
+        def page(conn: sqlite3.Connection) -> list[LedgerRow]:
+            found = conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE {' AND '.join(clauses)} ORDER BY sid LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+            return [_row(r) for r in found]
+
+        return await self._run(page)
+
+    async def counts(self) -> dict[State, tuple[int, int]]:
+        def count(conn: sqlite3.Connection) -> dict[State, tuple[int, int]]:
+            found = conn.execute(
+                "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM items GROUP BY state"
+            )
+            return {State(r[0]): (int(r[1]), int(r[2])) for r in found}
+
+        return await self._run(count)
+
+    async def next_wakeup(self) -> float | None:
+        def wakeup(conn: sqlite3.Connection) -> float | None:
+            found = conn.execute(
+                "SELECT MIN(COALESCE(not_before, 0)) FROM items WHERE state='pending'"
+            ).fetchone()
+            return None if found[0] is None else float(found[0])
+
+        return await self._run(wakeup)
+
+
+class _write:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _check_lease(worker: str, lease_seconds: float) -> None:
+    if not isinstance(worker, str) or not worker:
+        raise InvalidRequestError("worker must be a non-empty id (see new_worker_id())")
+    if not lease_seconds > 0:
+        raise InvalidRequestError(f"lease_seconds must be > 0, got {lease_seconds!r}")
