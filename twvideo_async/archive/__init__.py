@@ -15,6 +15,7 @@ failed copy leaves nothing behind.
 from __future__ import annotations
 
 from ._copy import CopyResult, copy_to_sink
+from ._job import ArchiveEvent, ArchiveReport, run_archive
 from ._keys import ArchiveItem, kind_of_sid
 from ._ledger import (
     Ledger,
@@ -26,13 +27,17 @@ from ._ledger import (
     open_ledger,
 )
 from ._local import LocalSink
+from ._one import ItemResult, archive_one
 from ._open import open_sink
 from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key
 from ._sqlite import SQLiteLedger
 
 __all__ = [
+    "ArchiveEvent",
     "ArchiveItem",
+    "ArchiveReport",
     "CopyResult",
+    "ItemResult",
     "Ledger",
     "LedgerRow",
     "LocalSink",
@@ -42,6 +47,7 @@ __all__ = [
     "SinkError",
     "SinkWriter",
     "State",
+    "archive_one",
     "check_key",
     "copy_to_sink",
     "iter_rows",
@@ -50,4 +56,5 @@ __all__ = [
     "new_worker_id",
     "open_ledger",
     "open_sink",
+    "run_archive",
 ]
