@@ -15,6 +15,7 @@ failed copy leaves nothing behind.
 from __future__ import annotations
 
 from ._copy import CopyResult, copy_to_sink
+from ._delete import delete_source
 from ._job import ArchiveEvent, ArchiveReport, run_archive
 from ._keys import ArchiveItem, kind_of_sid
 from ._ledger import (
@@ -31,6 +32,7 @@ from ._one import ItemResult, archive_one
 from ._open import open_sink
 from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key
 from ._sqlite import SQLiteLedger
+from ._verify import verify_archive
 
 __all__ = [
     "ArchiveEvent",
@@ -50,6 +52,7 @@ __all__ = [
     "archive_one",
     "check_key",
     "copy_to_sink",
+    "delete_source",
     "iter_rows",
     "kind_of_sid",
     "local_worker_is_dead",
@@ -57,4 +60,5 @@ __all__ = [
     "open_ledger",
     "open_sink",
     "run_archive",
+    "verify_archive",
 ]

@@ -41,8 +41,9 @@ class ArchiveReport:
     ``archived``: copied in this run and verified; ``verified``: found (or, for
     ``verify_archive``, checked) intact at the destination without a download; ``skipped``,
     ``failed``, ``pending`` (not ready at Twilio when the run ended), ``deleted`` (at Twilio),
-    ``bytes`` (copied, checked or deleted), ``discovered`` (new items listed). ``errors``:
-    ``(sid, reason)`` of each failure. ``totals``: the ledger's items per state at the end.
+    ``would_delete`` (a dry run's count), ``bytes`` (copied, checked or deleted),
+    ``discovered`` (new items listed). ``errors``: ``(sid, reason)`` of each failure.
+    ``totals``: the ledger's items per state at the end.
     """
 
     archived: int = 0
@@ -51,6 +52,7 @@ class ArchiveReport:
     failed: int = 0
     pending: int = 0
     deleted: int = 0
+    would_delete: int = 0
     bytes: int = 0
     discovered: int = 0
     seconds: float = 0.0
@@ -70,6 +72,7 @@ class ArchiveReport:
             "failed": self.failed,
             "pending": self.pending,
             "deleted": self.deleted,
+            "would_delete": self.would_delete,
             "bytes": self.bytes,
             "discovered": self.discovered,
             "seconds": round(self.seconds, 3),

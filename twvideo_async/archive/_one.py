@@ -98,9 +98,11 @@ class _Fence:
 async def _existing(sink: Sink, item: ArchiveItem, row: LedgerRow | None) -> Expected | None:
     """The copy already at the destination, if it provably is this item's media.
 
-    Size and ``twvideo-sid`` must match Twilio's; the SHA-256 must match the ledger's, or, when
-    the ledger has none (a crash before it was recorded), a full re-read must hash to the
-    SHA-256 the sidecar or the object's metadata states.
+    Size and ``twvideo-sid`` must match Twilio's, the sidecar (or the object's metadata) must
+    state the SHA-256 the ledger holds, and a full re-read must hash to it. Only items without
+    a verified copy get here (a new ledger over an existing destination, a crash before the
+    ledger recorded the copy, a copy that failed verification), so the re-read is what makes
+    "already there" safe to believe: a copy corrupted at rest has intact metadata.
     """
     info = await sink.head(item.media_key)
     if info is None or info.metadata.get("twvideo-sid") != item.sid:
@@ -110,19 +112,11 @@ async def _existing(sink: Sink, item: ArchiveItem, row: LedgerRow | None) -> Exp
     block = await read_sidecar(sink, item)
     stated = block.get("sha256") if isinstance(block, dict) else None
     stated = stated or info.metadata.get("twvideo-sha256")
-    if row is not None and row.sha256 is not None:
-        if stated is not None and stated != row.sha256:
-            return None
-        expected = Expected(item=item, size=info.size, sha256=row.sha256, etag=info.etag)
-        return (
-            expected
-            if await check_object(sink, expected, download=stated is None) is None
-            else None
-        )
-    if not isinstance(stated, str):
-        return None  # nothing trustworthy to compare with: copy again
+    reference = row.sha256 if row is not None and row.sha256 is not None else stated
+    if not isinstance(reference, str) or (stated is not None and stated != reference):
+        return None  # nothing trustworthy to compare with, or a disagreement: copy again
     size, sha256 = await hash_object(sink, item.media_key)
-    if size != info.size or sha256 != stated:
+    if size != info.size or sha256 != reference:
         return None
     return Expected(item=item, size=size, sha256=sha256, etag=info.etag)
 

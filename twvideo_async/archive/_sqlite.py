@@ -403,7 +403,7 @@ class SQLiteLedger:
             sets.append(f"{name}=?")
             values.append(value)
         stamp = _STAMP.get(to_state)
-        if stamp is not None and to_state != from_state:
+        if stamp is not None and (to_state != from_state or to_state is State.VERIFIED):
             sets.append(f"{stamp}=?")
             values.append(now)
         if release:
