@@ -25,11 +25,11 @@ from ._ledger import (
     iter_rows,
     local_worker_is_dead,
     new_worker_id,
-    open_ledger,
 )
 from ._local import LocalSink
 from ._one import ItemResult, archive_one
 from ._open import open_sink
+from ._open_ledger import open_ledger
 from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key
 from ._sqlite import SQLiteLedger
 from ._verify import verify_archive

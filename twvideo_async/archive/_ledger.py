@@ -35,7 +35,6 @@ __all__ = [
     "iter_rows",
     "local_worker_is_dead",
     "new_worker_id",
-    "open_ledger",
 ]
 
 
@@ -260,21 +259,3 @@ def local_worker_is_dead(worker: str) -> bool:
     except PermissionError:
         return False  # exists, owned by someone else
     return False
-
-
-def open_ledger(location: str | os.PathLike[str]) -> Ledger:
-    """The ledger at ``location``: a file path (SQLite, the default). Use it with ``async with``.
-
-    Other ledgers (a PostgreSQL URL) plug in here by scheme.
-    """
-    text = os.fspath(location)
-    if "://" in text and not text.startswith("file://"):
-        from ..errors import ConfigurationError
-
-        scheme = text.split("://", 1)[0]
-        raise ConfigurationError(
-            f"no ledger for {scheme}:// locations in this version; give a SQLite file path"
-        )
-    from ._sqlite import SQLiteLedger
-
-    return SQLiteLedger(text.removeprefix("file://"))
