@@ -32,13 +32,15 @@ logger = logging.getLogger("twvideo_async.testing")
 
 class _MalformedRequests(logging.Filter):
     """Logs aiohttp's refusal of a malformed HTTP request (raw non-UTF-8 bytes in the URL, a bad
-    header line: aiohttp answers 400 itself) as one WARNING line instead of an ERROR with a
-    traceback. The middlewares answer every exception a handler raises, so on this logger an
-    exception that is not a protocol error is still a bug and stays an ERROR."""
+    header line: aiohttp answers 400 itself; a body its Content-Encoding cannot decode, which
+    aiohttp fails again while draining it after the 400) as one WARNING line instead of an ERROR
+    with a traceback. The middlewares answer every exception a handler raises, so on this logger
+    an exception that is not a protocol error is still a bug and stays an ERROR."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, HttpProcessingError) and record.levelno > logging.WARNING:
+        malformed = isinstance(error, (HttpProcessingError, web.RequestPayloadError))
+        if malformed and record.levelno > logging.WARNING:
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.msg = "emulator refused a malformed HTTP request: %s"
             record.args = (type(error).__name__,)

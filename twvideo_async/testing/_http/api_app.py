@@ -25,6 +25,7 @@ from .._twilio_errors import (
     NOT_FOUND,
     UNREADABLE_INPUT,
     ApiError,
+    bad_request,
 )
 from . import (
     composition_handlers,
@@ -64,6 +65,12 @@ def _authorized(header: str, credentials: list[tuple[str, str]]) -> bool:
 
 
 async def _guarded(request: web.Request, handler: Handler, ctx: ApiContext) -> web.StreamResponse:
+    try:
+        # Every url and link in a response is built on the origin of the Host header, which
+        # yarl refuses when it is empty or carries a port that is not a number in 0..65535.
+        request.url.origin()
+    except ValueError:
+        raise bad_request("The Host header must be a host name with an optional port") from None
     if not _authorized(request.headers.get("Authorization", ""), ctx.credentials):
         raise ApiError(
             401,

@@ -49,9 +49,10 @@ class Params:
             )
         try:
             raw = await request.post()
-        except (ValueError, LookupError) as exc:
+        except (ValueError, LookupError, web.RequestPayloadError) as exc:
             # Bytes that are not valid in the declared charset (UnicodeDecodeError), an unknown
-            # charset (LookupError) or a multipart body without a usable boundary (ValueError).
+            # charset (LookupError), a multipart body without a usable boundary (ValueError) or
+            # a body its Content-Encoding cannot decode (RequestPayloadError).
             raise bad_request(f"The request body could not be read as a form: {exc}") from None
         fields: MultiDict[str] = MultiDict()
         for key, value in raw.items():
