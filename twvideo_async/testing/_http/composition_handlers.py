@@ -83,17 +83,14 @@ async def list_compositions(request: web.Request) -> web.Response:
     status = params.get("Status")
     require_status(status, COMPOSITION_STATUSES)
     room_sid = params.sid("RoomSid", "RM")
-    after = params.instant("DateCreatedAfter")
-    before = params.instant("DateCreatedBefore")
+    created_within = params.created_within()
     # Advance first, filter after: the read counts for every composition the other filters
     # select, so a Status filter sees the statuses this very answer shows.
     state.refresh_compositions()
     selected = [
         c
         for c in state.compositions.values()
-        if (room_sid is None or c.room_sid == room_sid)
-        and (after is None or c.date_created >= after)
-        and (before is None or c.date_created <= before)
+        if (room_sid is None or c.room_sid == room_sid) and created_within(c.date_created)
     ]
     for composition in selected:
         state.observe_composition(composition)

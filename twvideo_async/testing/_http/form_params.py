@@ -10,7 +10,7 @@ being dropped.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -175,6 +175,17 @@ class Params:
             raise bad_request(
                 f"Parameter {name} must be an ISO 8601 date-time such as 2017-01-01T00:00:01Z"
             ) from None
+
+    def created_within(self) -> Callable[[datetime], bool]:
+        """The ``DateCreatedAfter`` and ``DateCreatedBefore`` filters (both inclusive, either
+        optional) as one test of a record's ``date_created``."""
+        after = self.instant("DateCreatedAfter")
+        before = self.instant("DateCreatedBefore")
+
+        def within(created: datetime) -> bool:
+            return (after is None or created >= after) and (before is None or created <= before)
+
+        return within
 
     def url(self, name: str, *, code: int = INVALID_PARAMETER) -> str | None:
         """An absolute http(s) URL, or None when absent."""

@@ -94,15 +94,13 @@ async def list_hooks(request: web.Request) -> web.Response:
     state = context(request).state
     enabled = params.flag("Enabled", True) if params.has("Enabled") else None
     name = params.get("FriendlyName")
-    after = params.instant("DateCreatedAfter")
-    before = params.instant("DateCreatedBefore")
+    created_within = params.created_within()
     found = [
         h
         for h in state.hooks.values()
         if (enabled is None or h.enabled == enabled)
         and (name is None or name_matches(name, h.friendly_name))
-        and (after is None or h.date_created >= after)
-        and (before is None or h.date_created <= before)
+        and created_within(h.date_created)
     ]
     return page_response(
         request, params, found, key="composition_hooks", render=renderer(request).hook

@@ -33,15 +33,13 @@ async def list_participants(request: web.Request) -> web.Response:
         # a completed room.
         status = "connected" if room.status == "in-progress" else "disconnected"
     identity = params.get("Identity")
-    after = params.instant("DateCreatedAfter")
-    before = params.instant("DateCreatedBefore")
+    created_within = params.created_within()
     found = [
         p
         for p in room.participants.values()
         if p.status == status
         and (identity is None or (p.identity == identity and not p.anonymized))
-        and (after is None or p.date_created >= after)
-        and (before is None or p.date_created <= before)
+        and created_within(p.date_created)
     ]
     return page_response(
         request, params, found, key="participants", render=renderer(request).participant

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
 from .._state.account_state import is_sid
@@ -36,8 +34,7 @@ def _filtered(params: Params, recordings: list[Recording]) -> list[Recording]:
     groups = [_any_sid("GroupingSid", g) for g in params.values("GroupingSid")]
     media_type = params.get("MediaType")
     require_status(media_type, MEDIA_TYPES, "MediaType")
-    after: datetime | None = params.instant("DateCreatedAfter")
-    before: datetime | None = params.instant("DateCreatedBefore")
+    created_within = params.created_within()
     result = []
     for rec in recordings:
         # Deleted recordings stay hidden unless asked for explicitly.
@@ -52,9 +49,7 @@ def _filtered(params: Params, recordings: list[Recording]) -> list[Recording]:
             continue
         if media_type is not None and rec.type != media_type:
             continue
-        if after is not None and rec.date_created < after:
-            continue
-        if before is not None and rec.date_created > before:
+        if not created_within(rec.date_created):
             continue
         result.append(rec)
     return result

@@ -106,15 +106,13 @@ async def list_rooms(request: web.Request) -> web.Response:
     status = params.get("Status") or "in-progress"
     require_status(status, ROOM_STATUSES)
     name = params.get("UniqueName")
-    after = params.instant("DateCreatedAfter")
-    before = params.instant("DateCreatedBefore")
+    created_within = params.created_within()
     rooms = [
         room
         for room in state.rooms.values()
         if room.status == status
         and (name is None or room.unique_name == name)
-        and (after is None or room.date_created >= after)
-        and (before is None or room.date_created <= before)
+        and created_within(room.date_created)
     ]
     return page_response(request, params, rooms, key="rooms", render=renderer(request).room)
 
