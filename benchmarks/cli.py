@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import report
+from . import report, s3
 from .harness import twilio_available
-from .settings import CASES, CLIENT_LABELS, CLIENTS, Settings
+from .settings import CASES, CLIENT_LABELS, CLIENTS, S3_CLIENTS, Settings, case_clients
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_TIMEOUT = 600.0
@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(CASES),
-        help=f"comma-separated subset of {','.join(CASES)} (or their letters a-e)",
+        help=f"comma-separated subset of {','.join(CASES)} (or their letters a-f)",
     )
     parser.add_argument("--json", type=Path, help="write every run and the summary here")
     parser.add_argument("--markdown", type=Path, help="also write the Markdown report here")
@@ -50,7 +50,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run each worker under cProfile and write DIR/<case>-<client>-<repeat>.prof",
     )
     args = parser.parse_args(argv)
-    letters = dict(zip("abcde", CASES, strict=True))
+    letters = dict(zip("abcdef", CASES, strict=True))
     cases = [letters.get(c.strip(), c.strip()) for c in args.cases.split(",") if c.strip()]
     unknown = sorted(set(cases) - set(CASES))
     if unknown or not cases:
@@ -72,11 +72,12 @@ def _child_env() -> dict[str, str]:
 
 
 class Server:
-    """The loopback server process; its stdin is a pipe, so it also stops if we die."""
+    """The loopback server process; its stdin is a pipe, so it also stops if we die.
+    ``module`` is ``benchmarks.server`` (API, storage, limited) or ``benchmarks.s3``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, module: str = "benchmarks.server") -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.server", settings.to_json()],
+            [sys.executable, "-m", module, settings.to_json()],
             cwd=REPO,
             env=_child_env(),
             stdin=subprocess.PIPE,
@@ -87,7 +88,7 @@ class Server:
         line = self.process.stdout.readline()
         if not line:
             self.stop()
-            raise RuntimeError("the benchmark server did not start (see its stderr above)")
+            raise RuntimeError(f"{module} did not start (see its stderr above)")
         self.ports: dict[str, int] = json.loads(line)
 
     @property
@@ -162,11 +163,13 @@ def run_matrix(
     profile_dir: Path | None = None,
 ) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
-    total = repeats * len(cases) * len(clients)
+    plans = {case: [c for c in case_clients(case) if c in clients] for case in cases}
+    total = repeats * sum(len(plan) for plan in plans.values())
     for repeat in range(repeats):
         for case in cases:
-            shift = repeat % len(clients)
-            for client in [*clients[shift:], *clients[:shift]]:
+            plan = plans[case]
+            shift = repeat % len(plan)
+            for client in [*plan[shift:], *plan[:shift]]:
                 profile = None
                 if profile_dir is not None:
                     profile = profile_dir.resolve() / f"{case}-{client}-{repeat}.prof"
@@ -230,21 +233,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(`pip install -e '.[bench]'` adds it)."
         )
         print(f"note: {twilio_note}", file=sys.stderr)
+    notes = [twilio_note] if twilio_note else []
+    if "archive" in args.cases:
+        clients += [c for c in case_clients("archive") if c not in clients]
+        if not s3.available():
+            clients = [c for c in clients if c not in S3_CLIENTS]
+            notes.append("moto or obstore is not installed, so the S3 rows are skipped.")
+            print(f"note: {notes[-1]}", file=sys.stderr)
     started = time.perf_counter()
     server = Server(settings)
+    s3_server = None
     try:
+        if any(c in S3_CLIENTS for c in clients) and "archive" in args.cases:
+            s3_server = Server(settings, "benchmarks.s3")
+            server.ports.update(s3_server.ports)
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
         runs = run_matrix(args.cases, clients, args.repeats, settings, server, args.profile)
     finally:
         server.stop()
+        if s3_server is not None:
+            s3_server.stop()
     markdown, data = render(
         runs,
         args.cases,
         settings,
         smoke=args.smoke,
         repeats=args.repeats,
-        twilio_note=twilio_note,
+        twilio_note=" ".join(notes) or None,
         seconds=time.perf_counter() - started,
     )
     print(markdown)

@@ -41,6 +41,7 @@ class Context:
     storage_port: int
     limited_port: int
     server_pid: int
+    s3_port: int = 0  # the archive case's S3 server (benchmarks.s3), when it runs
 
     @property
     def api_origin(self) -> str:

@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .settings import CLIENT_LABELS, CLIENTS, Settings
+from .settings import CLIENT_LABELS, S3_CLIENTS, Settings, case_clients
 
 Run = Mapping[str, Any]
 
@@ -32,6 +32,7 @@ METRICS = {
     "download": Metric("rate", "MiB/s", True),
     "ratelimit": Metric("wall_s", "s wall", False, 2),
     "import": Metric("import_ms", "ms", False, 1),
+    "archive": Metric("rate", "MiB/s", True),
 }
 CASE_TITLES = {
     "fetch": "(a) fetch one room",
@@ -39,8 +40,15 @@ CASE_TITLES = {
     "download": "(c) download media",
     "ratelimit": "(d) rate-limited fetches",
     "import": "(e) import time",
+    "archive": "(f) archive media",
 }
-CPU_UNITS = {"fetch": "µs/req", "list": "µs/item", "download": "µs/MiB", "ratelimit": "µs/call"}
+CPU_UNITS = {
+    "fetch": "µs/req",
+    "list": "µs/item",
+    "download": "µs/MiB",
+    "ratelimit": "µs/call",
+    "archive": "µs/MiB",
+}
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -82,11 +90,13 @@ def _details(row: Row) -> str:
     """The secondary figures of a row, in words."""
     case = row.case
     parts: list[str] = []
-    if case == "download":
+    if case in ("download", "archive"):
         growth = row.values("rss_growth_mib")
         parts.append(
             f"peak RSS growth {fmt(statistics.median(growth), 1)} MiB (worst {fmt(max(growth), 1)})"
         )
+    if case == "archive" and row.client in S3_CLIENTS and row.client != "raw_s3":
+        parts.append("ratio vs raw aiohttp + obstore")
     if case == "ratelimit":
         errors = row.values("errors")
         parts.append(f"{fmt(row.median('wall_vs_ideal'), 2)}x ideal")
@@ -96,7 +106,7 @@ def _details(row: Row) -> str:
         if kinds:
             parts[-1] += f" (one run: {kinds[0]})"
     # /proc CPU times tick every 10 ms: a share of 0 only means the run was too short to see.
-    if case in ("fetch", "list", "download") and row.median("server_cpu_share") > 0:
+    if case in ("fetch", "list", "download", "archive") and row.median("server_cpu_share") > 0:
         parts.append(f"server CPU {row.median('server_cpu_share'):.0%}")
     if case == "import":
         note = " (async mode also imports aiohttp)" if row.client == "twilio" else ""
@@ -114,6 +124,13 @@ def _versus_raw(row: Row, raw: Row | None) -> str:
     return ratio if row.metric.higher_is_better else f"{ratio} the time"
 
 
+def _baseline(rows: Mapping[tuple[str, str], Row], case: str, client: str) -> Row | None:
+    """What a row is compared with: raw aiohttp, or for S3 rows raw aiohttp + obstore."""
+    if case == "archive" and client in S3_CLIENTS and client != "raw_s3":
+        return rows.get((case, "raw_s3"))
+    return rows.get((case, "raw"))
+
+
 def results_table(rows: Mapping[tuple[str, str], Row], cases: Sequence[str]) -> str:
     lines = [
         "| Case | Client | Median | Min / max | vs raw aiohttp | Client CPU | Details |",
@@ -121,8 +138,8 @@ def results_table(rows: Mapping[tuple[str, str], Row], cases: Sequence[str]) -> 
     ]
     for case in cases:
         metric = METRICS[case]
-        raw = rows.get((case, "raw"))
-        for client in CLIENTS:
+        for client in case_clients(case):
+            raw = _baseline(rows, case, client)
             row = rows.get((case, client))
             if row is None:
                 continue
@@ -182,6 +199,10 @@ def targets(s: Settings) -> list[Target]:
         Target("rate-limited: <= 1.3 requests per call", (("ratelimit", ours),),
                lambda rows: rows[("ratelimit", ours)].median("requests_per_call"),
                lambda v: v <= 1.3, lambda v: f"{v:.2f}"),
+        Target(f"archive one {s.archive_big_size / 2**20:g} MiB file to S3: peak RSS growth "
+               "< 64 MiB (worst run)", (("archive", "s3_big"),),
+               lambda rows: max(rows[("archive", "s3_big")].values("rss_growth_mib")),
+               lambda v: v < 64, lambda v: f"{v:.1f} MiB"),
     ]  # fmt: skip
 
 
@@ -241,5 +262,8 @@ def settings_line(s: Settings) -> str:
         f"list {s.list_pages} pages x {s.list_page_size}; "
         f"download {s.download_files} x {s.download_size / 2**20:g} MiB at C="
         f"{s.download_concurrency}; rate-limited {s.rl_calls} calls at C={s.rl_concurrency} "
-        f"against {s.rl_rate:g} req/s (burst {s.rl_burst}); import x{s.import_samples}"
+        f"against {s.rl_rate:g} req/s (burst {s.rl_burst}); import x{s.import_samples}; "
+        f"archive {s.archive_files} x {s.download_size / 2**20:g} MiB at "
+        f"C={s.archive_concurrency} (S3: moto on loopback), one of "
+        f"{s.archive_big_size / 2**20:g} MiB"
     )

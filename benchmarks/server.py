@@ -32,7 +32,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from .payloads import RecordingPages, error_body, load_spec, room_body
-from .settings import MIB, ROOM_SID, SERVER_CPU, Settings, pin_to_cpu
+from .settings import BIG_SID, MIB, ROOM_SID, SERVER_CPU, Settings, pin_to_cpu
 
 JSON = "application/json"
 REQUEST_ID = {"Twilio-Request-Id": "RQ" + "0" * 32}
@@ -149,8 +149,9 @@ class BenchServer:
         if "Authorization" in request.headers:
             body = b"<Error><Code>InvalidArgument</Code></Error>"
             return web.Response(status=400, body=body, content_type="application/xml")
-        size = self.settings.download_size
         name = request.match_info["name"]
+        big = name.startswith(BIG_SID)
+        size = self.settings.archive_big_size if big else self.settings.download_size
         response = web.StreamResponse(
             headers={
                 "Content-Type": "audio/x-matroska",

@@ -23,13 +23,26 @@ ROOM_SID = "RM" + "a" * 32
 SERVER_CPU = 1
 CLIENT_CPU = 0
 
-CASES = ("fetch", "list", "download", "ratelimit", "import")
+CASES = ("fetch", "list", "download", "ratelimit", "import", "archive")
 CLIENTS = ("raw", "twilio", "ours")
+# The archive case compares ways of copying media out rather than the three clients.
+ARCHIVE_CLIENTS = ("raw", "download_many", "archive_local", "raw_s3", "archive_s3", "s3_big")
+S3_CLIENTS = ("raw_s3", "archive_s3", "s3_big")
 CLIENT_LABELS = {
     "raw": "raw aiohttp",
     "twilio": "twilio-python",
     "ours": "twvideo_async",
+    "download_many": "download_many (local)",
+    "archive_local": "archive to a directory",
+    "raw_s3": "raw aiohttp + obstore (S3)",
+    "archive_s3": "archive to S3",
+    "s3_big": "archive one big file to S3",
 }
+BIG_SID = "RT" + "b" * 32  # the storage server serves archive_big_size bytes for this one
+
+
+def case_clients(case: str) -> tuple[str, ...]:
+    return ARCHIVE_CLIENTS if case == "archive" else CLIENTS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +69,11 @@ class Settings:
     rl_burst: int = 200
     # (e) import time: fresh interpreters per worker
     import_samples: int = 7
+    # (f) archive: files of download_size to a directory and to S3 (moto on loopback), and
+    # one file of archive_big_size to S3 (peak memory)
+    archive_files: int = 16
+    archive_concurrency: int = 4
+    archive_big_size: int = 512 * MIB
 
     @classmethod
     def full(cls) -> Settings:
@@ -78,6 +96,9 @@ class Settings:
             rl_rate=100.0,
             rl_burst=10,
             import_samples=2,
+            archive_files=3,
+            archive_concurrency=2,
+            archive_big_size=12 * MIB,
         )
 
     @property

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from . import case_download, case_fetch, case_import, case_list, case_ratelimit
+from . import case_archive, case_download, case_fetch, case_import, case_list, case_ratelimit
 from .harness import Context
 from .settings import CLIENT_CPU, Settings, pin_to_cpu
 
@@ -27,6 +27,7 @@ ASYNC_CASES: dict[str, Mapping[str, AsyncCase]] = {
     "list": case_list.CLIENTS,
     "download": case_download.CLIENTS,
     "ratelimit": case_ratelimit.CLIENTS,
+    "archive": case_archive.CLIENTS,
 }
 
 
@@ -48,6 +49,7 @@ def main(argv: list[str]) -> int:
         storage_port=ports["storage"],
         limited_port=ports["limited"],
         server_pid=int(server_pid),
+        s3_port=ports.get("s3", 0),
     )
     pinned = pin_to_cpu(CLIENT_CPU)
     if profile_path is None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from twvideo_async.archive import LocalSink, ObjectInfo, SinkError, check_key, open_sink
+from twvideo_async.archive._local import _owned
 from twvideo_async.errors import InvalidRequestError
 
 MIB = 1 << 20
@@ -220,3 +222,27 @@ def test_open_sink_destinations(tmp_path: Path) -> None:
         open_sink("ftp://host/dir")
     with pytest.raises(InvalidRequestError):
         open_sink("")
+
+
+async def test_a_thread_result_is_cleaned_up_when_the_caller_was_cancelled() -> None:
+    """What a worker thread opens for a cancelled caller (a writer's temporary file) is
+    released once the thread finishes, not leaked."""
+    gate = threading.Event()
+    cleaned: list[str] = []
+
+    def slow() -> str:
+        gate.wait(10)
+        return "temporary file"
+
+    task = asyncio.create_task(_owned(slow, (), cleaned.append))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == []
+    gate.set()
+    for _ in range(500):
+        if cleaned:
+            break
+        await asyncio.sleep(0.01)
+    assert cleaned == ["temporary file"]

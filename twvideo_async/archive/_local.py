@@ -10,6 +10,9 @@
   hand) is ignored, so :meth:`LocalSink.head` never reports metadata of another version, and a
   failed commit leaves the previous object and its metadata as they were.
 * File work runs in worker threads; writes are batched up to 1 MiB so memory stays bounded.
+  A cancellation never leaks what a thread was making (see ``_owned``). A commit cancelled
+  while its thread renames may still complete: the object is then whole and verified, since
+  commit comes only after every check.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from ..errors import InvalidRequestError
 from ._sink import ObjectInfo, SinkError, check_key, check_metadata, check_size
 
+T = TypeVar("T")
 WRITE_BATCH = 1024 * 1024
 READ_SIZE = 1024 * 1024
 _SIDECAR = ".{}.twvideo-meta.json"
@@ -84,7 +88,9 @@ class LocalSink:
         final = self.path_of(key)
         check_size(size)
         stored = check_metadata(metadata)
-        return await asyncio.to_thread(LocalWriter, self, key, final, stored, content_type)
+        return await _owned(
+            LocalWriter, (self, key, final, stored, content_type), LocalWriter.discard
+        )
 
     async def head(self, key: str) -> ObjectInfo | None:
         return await asyncio.to_thread(self._head, key, self.path_of(key))
@@ -121,7 +127,7 @@ class LocalSink:
     async def read(self, key: str) -> AsyncIterator[bytes]:
         path = self.path_of(key)
         try:
-            handle = await asyncio.to_thread(open, path, "rb")
+            handle: IO[bytes] = await _owned(_open_for_reading, (path,), _close)
         except FileNotFoundError:
             raise SinkError(f"no object {key} in {self.url}") from None
         try:
@@ -132,6 +138,30 @@ class LocalSink:
 
     async def aclose(self) -> None:
         return None
+
+
+def _open_for_reading(path: Path) -> IO[bytes]:
+    return open(path, "rb")
+
+
+def _close(handle: IO[bytes]) -> None:
+    handle.close()
+
+
+async def _owned(func: Callable[..., T], args: tuple[Any, ...], cleanup: Callable[[T], None]) -> T:
+    """``func(*args)`` in a worker thread. If the caller is cancelled meanwhile, the thread
+    still finishes: what it made (an open temporary file) is then cleaned up, not leaked."""
+    future = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+
+        def release(done: asyncio.Future[T]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                cleanup(done.result())
+
+        future.add_done_callback(release)
+        raise
 
 
 def _read_sidecar(path: Path, stat: os.stat_result) -> dict[str, str]:
@@ -212,7 +242,7 @@ class LocalWriter:
             await self._flush()
             info = await asyncio.to_thread(self._commit, metadata)
         except BaseException:
-            self._discard()
+            self.discard()
             raise
         self._done = True
         return info
@@ -263,9 +293,10 @@ class LocalWriter:
     async def abort(self) -> None:
         # Synchronous on purpose: it runs in cleanup paths, possibly while being cancelled.
         self._batch, self._pending = [], 0
-        self._discard()
+        self.discard()
 
-    def _discard(self) -> None:
+    def discard(self) -> None:
+        """Close and remove the temporary file (what :meth:`abort` does, without a loop)."""
         self._done = True
         with self._lock:
             if self._file is not None:

@@ -353,7 +353,9 @@ class ObjectStoreWriter:
         """Queue ``chunk`` for the upload, or raise the upload's failure if it stopped."""
         task = self._task
         assert task is not None
-        if not task.done() and not self._queue.full():
+        if task.done():
+            self._failed(task)
+        if not self._queue.full():
             self._queue.put_nowait(chunk)
             return
         putting = asyncio.ensure_future(self._queue.put(chunk))
