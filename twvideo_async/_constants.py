@@ -27,6 +27,14 @@ DEFAULT_CONNECTION_LIMIT = 100
 DEFAULT_KEEPALIVE_TIMEOUT = 30.0
 DEFAULT_DNS_TTL = 300
 
+# Media: concurrent files of download_many, consecutive attempts without progress before a
+# download gives up, stream() chunks, and storage redirect hops followed.
+DEFAULT_CONCURRENCY = 8
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_CHUNK_SIZE = 64 * 1024
+MAX_CHUNK_SIZE = 1024 * 1024
+MAX_STORAGE_REDIRECTS = 3
+
 # PageSize caps per endpoint.
 DEFAULT_MAX_PAGE_SIZE = 1000
 MEDIA_LIST_MAX_PAGE_SIZE = 100

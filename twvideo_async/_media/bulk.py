@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from .._constants import DEFAULT_CONCURRENCY
 from .._options import Unpack, option_names, reject_unknown
 from .._request import Requester
 from ..errors import InvalidRequestError
@@ -33,8 +34,6 @@ from .options import DownloadManyOptions
 from .progress import ProgressCallbackError, ProgressKind, Tally
 from .resolve import FetchOptions, MediaPath, MediaSource
 from .transfer import FileSettings, Transfer
-
-DEFAULT_CONCURRENCY = 8
 
 
 @attrs.frozen

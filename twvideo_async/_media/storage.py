@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from yarl import URL
 
+from .._constants import MAX_STORAGE_REDIRECTS
 from .._logging import logger
 from ..errors import (
     APIConnectionError,
@@ -37,7 +38,6 @@ from ..errors import (
 if TYPE_CHECKING:
     from .._request import Requester
 
-MAX_STORAGE_REDIRECTS = 3
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _S3_CODE = re.compile(rb"<Code>([A-Za-z]{1,64})</Code>")
 # Codes with which S3 refuses a signed URL that has run out; a fresh URL from /Media fixes them.

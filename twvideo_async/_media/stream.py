@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from types import TracebackType
 
+from .._constants import DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE
 from .._options import Unpack, option_names, reject_unknown
 from .._request import Requester
 from ..errors import APIResponseValidationError, InvalidRequestError
@@ -13,8 +14,6 @@ from .options import StreamOptions
 from .resolve import FetchOptions, MediaPath, MediaSource
 from .storage import StorageResponse
 
-DEFAULT_CHUNK_SIZE = 64 * 1024
-MAX_CHUNK_SIZE = 1024 * 1024
 STREAM_OPTIONS = option_names(StreamOptions)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import attrs
 
+from .._constants import DEFAULT_MAX_ATTEMPTS
 from .._logging import logger
 from .._options import Unpack, option_names, reject_unknown
 from .._request import Requester
@@ -49,7 +50,6 @@ from .storage import StorageResponse, is_expired_url_error
 
 READ_SIZE = 64 * 1024
 WRITE_SIZE = 1024 * 1024
-DEFAULT_MAX_ATTEMPTS = 5
 
 
 @attrs.frozen(kw_only=True)
