@@ -106,8 +106,8 @@ def make_options(options: CallOptions) -> RequestOptions:
 
 def option_names(typed_dict: type) -> frozenset[str]:
     """The keys a ``TypedDict`` of options declares, inherited ones included."""
-    keys: frozenset[str] = typed_dict.__required_keys__ | typed_dict.__optional_keys__  # type: ignore[attr-defined]
-    return keys
+    namespace = vars(typed_dict)  # a TypedDict's key sets already include its bases' keys
+    return frozenset(namespace["__required_keys__"]) | frozenset(namespace["__optional_keys__"])
 
 
 def reject_unknown(options: Mapping[str, object], accepted: frozenset[str], where: str) -> None:
