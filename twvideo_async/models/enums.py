@@ -1,8 +1,9 @@
 """String enums for every ``*_enum_*`` schema of the Video v1 spec.
 
-Members compare equal to their wire value (``RoomStatus.COMPLETED == "completed"``). Model fields
-are typed ``Enum | str``: a value Twilio adds later arrives as a plain ``str`` instead of failing,
-and known values are matched case-insensitively (Twilio answers ``"opus"`` for ``OPUS``).
+Members compare equal to their exact wire value (``RoomStatus.COMPLETED == "completed"``,
+``RecordingCodec.OPUS == "OPUS"``, not ``"opus"``). Model fields are typed ``Enum | str``: a value
+Twilio adds later arrives as a plain ``str`` instead of failing, and known values are matched
+case-insensitively when decoded or constructed (``RecordingCodec("opus")`` is ``OPUS``).
 Identical spec enums share one class (e.g. recording and room-recording status).
 """
 
@@ -32,6 +33,18 @@ class _WireEnum(str, enum.Enum):
     # str() gives the wire value, so f-strings and form encoding need no ``.value``.
     def __str__(self) -> str:
         return str(self.value)
+
+    @classmethod
+    def _missing_(cls, value: object) -> _WireEnum | None:
+        # Construction matches any case (``RecordingCodec("opus") is RecordingCodec.OPUS``), as
+        # decoding does. Equality stays exact: a case-insensitive ``__eq__`` could not keep
+        # ``hash`` consistent with ``str`` (dict keys and sets would disagree with ``==``).
+        if isinstance(value, str):
+            folded = value.casefold()
+            for member in cls:
+                if member.value.casefold() == folded:
+                    return member
+        return None
 
 
 class RoomStatus(_WireEnum):

@@ -1,0 +1,118 @@
+"""The pytest plugin works as the README says in a new user's project: the built wheel in a fresh
+virtualenv with pytest, pytest-asyncio and anyio, running the README's plugin example in
+pytest-asyncio's strict mode, its auto mode, and under anyio (with and without pytest-asyncio).
+
+Slow (it builds the wheel and installs packages, using pip's cache) but run by CI like the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNERS = ["pytest", "pytest-asyncio", "anyio"]
+
+
+def readme_plugin_example() -> str:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
+    (example,) = [
+        b for b in blocks if "twvideo_client" in b and re.search(r"^async def test_", b, re.M)
+    ]
+    return example
+
+
+def run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [str(a) for a in argv], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, f"{argv}:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def declared_dependencies() -> list[str]:
+    text = (ROOT / "pyproject.toml").read_text()
+    match = re.search(r"^dependencies = \[(.*?)^\]", text, re.M | re.S)
+    assert match, "pyproject.toml lists its dependencies"
+    return re.findall(r'"([^"]+)"', match.group(1))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A fresh venv with the wheel and the runners installed, and an empty project directory."""
+    work = tmp_path_factory.mktemp("wheel")
+    env = work / "venv"
+    venv.create(env, with_pip=False)  # the outer pip installs into it: no ensurepip run
+    python = env / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
+    # The wheel builds while the runners and the dependencies install (pip's cache applies);
+    # the wheel then installs without an index, which fails if it needs anything else.
+    build = subprocess.Popen(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", work / "dist", ROOT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    run(*pip, *RUNNERS, *declared_dependencies())
+    output, _ = build.communicate(timeout=300)
+    assert build.returncode == 0, output
+    (wheel,) = (work / "dist").glob("twvideo_async-*.whl")
+    run(*pip, "--no-index", wheel)
+    app = work / "app"
+    app.mkdir()
+    return python, app
+
+
+def examples() -> dict[str, tuple[str, list[str]]]:
+    """Each documented set-up: the test file's text and the pytest options."""
+    readme = readme_plugin_example()
+    assert "@pytest.mark.asyncio" in readme
+    unmarked = readme.replace("@pytest.mark.asyncio", "")
+    anyio = re.sub(r"@pytest\.mark\.asyncio\b", "@pytest.mark.anyio", readme)
+    no_runner = unmarked + "\n\ndef test_sync(twvideo_emulator):\n    pass\n"
+    return {
+        "strict": (readme, ["-o", "asyncio_mode=strict"]),
+        "auto": (unmarked, ["-o", "asyncio_mode=auto"]),
+        "anyio-beside-pytest-asyncio": (anyio, []),
+        "anyio-alone": (anyio, ["-p", "no:asyncio"]),
+        "no-runner": (no_runner, ["-p", "no:asyncio", "-p", "no:anyio", "-k", "test_sync"]),
+    }
+
+
+@pytest.mark.slow
+def test_the_readme_example_in_every_documented_setup(project: tuple[Path, Path]) -> None:
+    python, app = project
+    procs = {}
+    for name, (code, options) in examples().items():
+        (app / name).mkdir()
+        (app / name / "test_example.py").write_text(code)
+        argv = [
+            python,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-W",
+            "error::ResourceWarning",
+        ]
+        procs[name] = subprocess.Popen(
+            [*argv, *options],
+            cwd=app / name,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    outputs = {name: proc.communicate(timeout=300)[0] for name, proc in procs.items()}
+    for name in ("strict", "auto", "anyio-beside-pytest-asyncio", "anyio-alone"):
+        assert procs[name].returncode == 0 and "1 passed" in outputs[name], outputs[name]
+    # With no async runner at all the fixture fails and says what to install.
+    text = outputs["no-runner"]
+    assert procs["no-runner"].returncode == 1, text
+    assert "install pytest-asyncio" in text and "@pytest.mark.anyio" in text, text
