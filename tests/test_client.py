@@ -48,7 +48,7 @@ def test_repr_never_shows_the_secret() -> None:
 
 
 def test_max_retries_none_is_rejected() -> None:
-    with pytest.raises(TypeError, match="pass 0 to disable"):
+    with pytest.raises(ConfigurationError, match="pass 0 to disable"):
         VideoClient(KEY_SID, KEY_SECRET, max_retries=None, environ={})  # type: ignore[arg-type]
 
 
@@ -82,9 +82,9 @@ def test_bad_base_urls_are_refused(url: str) -> None:
 
 def test_timeout_accepts_numbers_and_timeout_objects() -> None:
     assert make_client("http://x", timeout=5)._requester.timeout == Timeout(total=5.0)
-    with pytest.raises(ValueError, match="> 0"):
+    with pytest.raises(ConfigurationError, match="> 0"):
         Timeout(total=-1)
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationError):
         make_client("http://x", timeout="5")  # type: ignore[arg-type]
 
 

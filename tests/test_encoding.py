@@ -63,8 +63,21 @@ def test_unsupported_values_are_refused() -> None:
 
 
 def test_path_segments_are_percent_encoded() -> None:
-    path = build_path("/v1/Rooms/{Sid}", {"Sid": "my room/1?x#y"})
-    assert path == "/v1/Rooms/my%20room%2F1%3Fx%23y"
+    path = build_path("/v1/Rooms/{Sid}", {"Sid": "my room~ü<1>"})
+    assert path == "/v1/Rooms/my%20room~%C3%BC%3C1%3E"
+
+
+@pytest.mark.parametrize("char", list(":/?#[]@!$&'()*+,;=%"))
+def test_names_with_reserved_characters_are_refused_with_a_hint_to_use_the_sid(
+    char: str,
+) -> None:
+    with pytest.raises(InvalidRequestError, match="use the resource's SID"):
+        build_path("/v1/Rooms/{Sid}", {"Sid": f"a{char}b"})
+
+
+def test_traversal_through_an_escaped_slash_is_refused() -> None:
+    with pytest.raises(InvalidRequestError, match="SID"):
+        build_path("/v1/Rooms/{Sid}", {"Sid": "../Recordings"})
 
 
 @pytest.mark.parametrize("value", ["", "  ", ".", "..", "%2e", "%2E%2e"])

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "twvideo_async"
 # and a trailing ``_`` matches any module starting so. Keep in step with ARCHITECTURE.md.
 LAYERS: list[list[str]] = [
     ["_constants", "_version", "_logging", "errors"],
-    ["_encoding", "_retry", "_response", "models", "tokens"],
+    ["_encoding", "_checks", "_retry", "_response", "models", "tokens"],
     ["_options", "_config", "_serde", "_decode", "rules", "webhooks"],
     ["_transport", "_ratelimit"],
     ["_request"],

@@ -6,7 +6,11 @@ import pytest
 from aiohttp import web
 
 from tests.helpers import base_url, make_client, serve
-from twvideo_async.errors import InternalServerError, InvalidRequestError
+from twvideo_async.errors import (
+    APIResponseValidationError,
+    InternalServerError,
+    InvalidRequestError,
+)
 
 TOTAL = 23
 
@@ -93,7 +97,7 @@ async def test_foreign_next_page_url_is_refused() -> None:
     async with serve([("GET", "/v1/Rooms", handler)]) as server:
         origin.append(base_url(server))
         async with make_client(origin[0]) as client:
-            with pytest.raises(InvalidRequestError, match="not the API origin"):
+            with pytest.raises(APIResponseValidationError, match="not the API origin"):
                 [r async for r in client.rooms.list(page_size=5)]
             with pytest.raises(InvalidRequestError, match="not the API origin"):
                 client.rooms.list(page_url="https://evil.example/v1/Rooms?Page=1")

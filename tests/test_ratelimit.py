@@ -3,6 +3,7 @@ import asyncio
 import pytest
 
 from twvideo_async import AdaptiveThrottle, RateLimiter, TokenBucket
+from twvideo_async.errors import ConfigurationError
 
 
 class FakeTime:
@@ -33,9 +34,9 @@ async def test_token_bucket_allows_a_burst_then_paces() -> None:
 
 
 def test_token_bucket_rejects_bad_rates() -> None:
-    with pytest.raises(ValueError, match="> 0"):
+    with pytest.raises(ConfigurationError, match="> 0"):
         TokenBucket(0)
-    with pytest.raises(ValueError, match="burst"):
+    with pytest.raises(ConfigurationError, match="burst"):
         TokenBucket(5, burst=0)
 
 

@@ -10,6 +10,7 @@ from twvideo_async._retry import (
     classify_status,
     parse_retry_after,
 )
+from twvideo_async.errors import ConfigurationError
 
 
 def decide(failure: Failure, *, idempotent: bool, retries: int = 0, limited: int = 0, ra=None):  # type: ignore[no-untyped-def]
@@ -94,9 +95,9 @@ def test_status_classification() -> None:
 
 
 def test_max_retries_none_is_rejected_with_guidance() -> None:
-    with pytest.raises(TypeError, match="pass 0 to disable"):
+    with pytest.raises(ConfigurationError, match="pass 0 to disable"):
         check_max_retries(None)
-    with pytest.raises(ValueError, match=">= 0"):
+    with pytest.raises(ConfigurationError, match=">= 0"):
         check_max_retries(-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigurationError):
         check_max_retries(True)

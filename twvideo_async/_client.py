@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import attrs
 
+from ._checks import check_header_value, check_headers
 from ._config import resolve_base_url, resolve_credentials, user_agent
 from ._constants import (
     DEFAULT_CONNECTION_LIMIT,
@@ -27,6 +28,7 @@ from ._ratelimit import Limits, RateLimiter
 from ._request import Requester
 from ._retry import RetryPolicy, check_max_retries
 from ._transport import Transport
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .resources import (
@@ -100,7 +102,11 @@ class VideoClient:
                 max_retry_after=max_retry_after,
             )
         if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
-            raise TypeError("rate_limiter must have an `async def acquire(self)` method")
+            raise ConfigurationError("rate_limiter must have an `async def acquire(self)` method")
+        if user_agent_extension is not None:
+            check_header_value(
+                "user_agent_extension", user_agent_extension, error=ConfigurationError
+            )
         headers = {
             "Authorization": self._credentials.authorization,
             "User-Agent": user_agent(user_agent_extension),
@@ -185,8 +191,9 @@ class VideoClient:
         if max_retries is not None:
             policy = attrs.evolve(policy, max_retries=check_max_retries(max_retries))
         headers = dict(base.headers)
-        if extra_headers:
-            headers.update(extra_headers)
+        checked = check_headers(extra_headers, error=ConfigurationError)
+        if checked:
+            headers.update(checked)
         clone._requester = Requester(
             transport=base.transport,
             limits=base.limits,

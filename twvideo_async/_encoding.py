@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, urlencode
 
 import attrs
 
@@ -23,6 +23,8 @@ from .errors import InvalidRequestError
 Pairs = list[tuple[str, str]]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# RFC 3986 gen-delims and sub-delims, and '%' (an escape a server may decode before routing).
+_RESERVED = frozenset(":/?#[]@!$&'()*+,;=%")
 
 
 @attrs.frozen
@@ -46,8 +48,9 @@ def build_path(
 ) -> str:
     """Fill ``{Name}`` placeholders, percent-encoding every value as one path segment.
 
-    Empty values and ``.``/``..`` (also percent-encoded) are refused: they would change which
-    resource the request addresses. Values with a known SID shape are checked against it.
+    Empty values, ``.``/``..`` and names with RFC 3986 reserved characters or ``%`` are
+    refused: they could change which resource the request addresses. Values with a known SID
+    shape are checked against it.
     """
     literals, names = _split(template)
     out = [literals[0]]
@@ -71,7 +74,17 @@ def _segment(name: str, value: str, patterns: Mapping[str, re.Pattern[str]] | No
         return value  # a SID is letters and hex digits: nothing to encode
     if not value.strip():
         raise InvalidRequestError(f"Expected a non-empty value for {name}")
-    if unquote(value) in (".", ".."):
+    reserved = _RESERVED.intersection(value)
+    if reserved:
+        # Twilio: a unique name addresses a room in the URL only without reserved characters.
+        # A server or proxy that decodes %2F or %3B before routing would otherwise address a
+        # different resource (``../Recordings``), so such names are refused, not escaped.
+        raise InvalidRequestError(
+            f"{name}={value!r} contains {''.join(sorted(reserved))!r}: a name with URL-reserved "
+            "characters (RFC 3986) or '%' cannot address a resource in a URL path; "
+            "use the resource's SID instead"
+        )
+    if value in (".", ".."):
         raise InvalidRequestError(f"{name}={value!r} is not a valid identifier")
     return quote(value, safe="")
 
@@ -139,3 +152,9 @@ def encode_pairs(fields: Mapping[str, Any]) -> Pairs:
 
 def encode_form(pairs: Pairs) -> bytes:
     return urlencode(pairs).encode("ascii")
+
+
+def encode_query(pairs: Pairs) -> str:
+    """A query string with every reserved character percent-encoded (as in a form body), so
+    the request carries exactly these bytes: the URL is sent as already encoded."""
+    return urlencode(pairs)

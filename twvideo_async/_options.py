@@ -16,9 +16,10 @@ from typing import TypedDict
 
 import attrs
 
+from ._checks import check_headers, check_seconds
 from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TOTAL_TIMEOUT
 from ._retry import check_max_retries
-from .errors import InvalidRequestError
+from .errors import ConfigurationError, InvalidRequestError
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -47,10 +48,12 @@ class Timeout:
     read: float = DEFAULT_READ_TIMEOUT
 
     def __attrs_post_init__(self) -> None:
+        # Finite only: aiohttp turns an infinite connect limit into an OverflowError, and
+        # total=None already means "no bound".
         for name in ("total", "connect", "read"):
             value = getattr(self, name)
-            if value is not None and not (isinstance(value, int | float) and value > 0):
-                raise ValueError(f"Timeout.{name} must be a number of seconds > 0, got {value!r}")
+            if value is not None or name != "total":
+                check_seconds(f"Timeout.{name}", value)
 
     @classmethod
     def coerce(cls, value: Timeout | float) -> Timeout:
@@ -58,8 +61,10 @@ class Timeout:
         if isinstance(value, Timeout):
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"timeout must be a number of seconds or a Timeout, got {value!r}")
-        return cls(total=float(value))
+            raise ConfigurationError(
+                f"timeout must be a number of seconds or a Timeout, got {value!r}"
+            )
+        return cls(total=check_seconds("timeout", value))
 
 
 class CallOptions(TypedDict, total=False):
@@ -97,11 +102,15 @@ def make_options(options: CallOptions) -> RequestOptions:
     extra_headers = options.get("extra_headers")
     if timeout is None and max_retries is None and not extra_headers:
         return NO_OPTIONS
-    return RequestOptions(
-        timeout=None if timeout is None else Timeout.coerce(timeout),
-        max_retries=None if max_retries is None else check_max_retries(max_retries),
-        extra_headers=extra_headers,
-    )
+    try:
+        return RequestOptions(
+            timeout=None if timeout is None else Timeout.coerce(timeout),
+            max_retries=None if max_retries is None else check_max_retries(max_retries),
+            extra_headers=check_headers(extra_headers, error=InvalidRequestError),
+        )
+    except ConfigurationError as exc:
+        # A per-call argument: bad input of this call, not of the client.
+        raise InvalidRequestError(str(exc)) from None
 
 
 def option_names(typed_dict: type) -> frozenset[str]:

@@ -9,13 +9,14 @@ go with that request, so a page URL pointing anywhere else is refused.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from ._request import Request
 from ._response import APIResponse
-from .errors import APIResponseValidationError, InvalidRequestError
+from .errors import APIError, APIResponseValidationError, InvalidRequestError, TwilioVideoError
 
 T = TypeVar("T")
 
@@ -26,7 +27,10 @@ Parse = Callable[[APIResponse], tuple[list[T], Mapping[str, Any]]]
 
 
 def origin_of(url: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` with default ports filled in, for origin comparisons."""
+    """``(scheme, host, port)`` with default ports filled in, for origin comparisons.
+
+    Raises ``ValueError`` for a port that is not a number in 0-65535 (``urlsplit`` does).
+    """
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80)
@@ -36,16 +40,29 @@ def origin_of(url: str) -> tuple[str, str, int]:
 # The API origin is the same for every page of every listing: parse it once.
 _api_origin = functools.lru_cache(maxsize=8)(origin_of)
 
+# What may appear in a URI (RFC 3986): a page URL is sent exactly as given, so anything else
+# (spaces, control characters, non-ASCII) would go on the wire raw.
+_URI = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 
-def check_page_url(url: str, api_origin: str) -> str:
-    """Refuse a page URL that would send credentials off the API origin."""
+
+def check_page_url(url: str, api_origin: str, *, error: type[APIError] | None = None) -> str:
+    """Refuse a page URL that would send credentials off the API origin, or that is not a
+    well-formed URL. ``error`` is the class raised (``InvalidRequestError`` by default, for a
+    caller's ``page_url``; a server's ``next_page_url`` is an ``APIResponseValidationError``)."""
+    fail: type[TwilioVideoError] = error or InvalidRequestError
+    if not isinstance(url, str) or not _URI.fullmatch(url):
+        raise fail("page URL must be an absolute http(s) URL of printable ASCII characters")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequestError(f"page URL must be an absolute http(s) URL, got {url[:60]!r}")
+        raise fail(f"page URL must be an absolute http(s) URL, got {url[:60]!r}")
     if parts.username or parts.password:
-        raise InvalidRequestError("page URL must not carry credentials")
-    if origin_of(url) != _api_origin(api_origin):
-        raise InvalidRequestError(
+        raise fail("page URL must not carry credentials")
+    try:
+        origin = origin_of(url)
+    except ValueError:
+        raise fail(f"page URL has an invalid port: {parts.netloc[:60]!r}") from None
+    if origin != _api_origin(api_origin):
+        raise fail(
             f"refusing to follow a page URL on {parts.scheme}://{parts.hostname}: it is not the "
             "API origin, and credentials would be sent with it"
         )
@@ -113,7 +130,12 @@ class Page(Generic[T]):
         if url is None:
             raise StopAsyncIteration
         return await fetch_page(
-            self._fetch, self._parse, self._template, self._api_origin, page_url=url
+            self._fetch,
+            self._parse,
+            self._template,
+            self._api_origin,
+            page_url=url,
+            from_server=True,
         )
 
     def __iter__(self) -> Any:
@@ -136,13 +158,16 @@ async def fetch_page(
     api_origin: str,
     *,
     page_url: str | None = None,
+    from_server: bool = False,
 ) -> Page[T]:
-    """Fetch the first page (``template``) or the page at ``page_url``."""
+    """Fetch the first page (``template``) or the page at ``page_url`` (``from_server``: a
+    ``next_page_url`` the server sent, so a bad one is the server's fault)."""
     if page_url is not None:
+        error = APIResponseValidationError if from_server else None
         request = Request(
             method="GET",
             path_template=template.path_template,
-            url=check_page_url(page_url, api_origin),
+            url=check_page_url(page_url, api_origin, error=error),
             options=template.options,
         )
     else:

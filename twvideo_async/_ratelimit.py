@@ -16,6 +16,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
+from ._checks import check_rate
+from .errors import ConfigurationError
+
 __all__ = ["AdaptiveThrottle", "Limits", "RateLimiter", "TokenBucket"]
 
 Clock = Callable[[], float]
@@ -47,12 +50,13 @@ class TokenBucket:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if not rate > 0:
-            raise ValueError(f"rate must be a number of requests per second > 0, got {rate!r}")
-        burst = max(1, round(rate)) if burst is None else burst
-        if burst < 1:
-            raise ValueError(f"burst must be >= 1, got {burst!r}")
-        self.rate = float(rate)
+        checked = check_rate("rate", rate)
+        if checked is None:
+            raise ConfigurationError("rate must be a number of requests per second > 0")
+        burst = max(1, round(checked)) if burst is None else burst
+        if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
+            raise ConfigurationError(f"burst must be an integer >= 1, got {burst!r}")
+        self.rate = checked
         self.burst = burst
         self._clock = clock
         self._sleep = sleep
@@ -202,10 +206,17 @@ class Limits:
             or not isinstance(max_concurrency, int)
             or max_concurrency < 1
         ):
-            raise ValueError(f"max_concurrency must be an integer >= 1, got {max_concurrency!r}")
+            raise ConfigurationError(
+                f"max_concurrency must be an integer >= 1, got {max_concurrency!r}"
+            )
         self.max_concurrency = max_concurrency
-        self.read = TokenBucket(read_rate, clock=clock, sleep=sleep) if read_rate else None
-        self.write = TokenBucket(write_rate, clock=clock, sleep=sleep) if write_rate else None
+        # Checked, not truthiness-tested: 0 used to mean "unlimited" silently.
+        read_rate = check_rate("read_rate", read_rate)
+        write_rate = check_rate("write_rate", write_rate)
+        self.read = None if read_rate is None else TokenBucket(read_rate, clock=clock, sleep=sleep)
+        self.write = (
+            None if write_rate is None else TokenBucket(write_rate, clock=clock, sleep=sleep)
+        )
         self.custom = rate_limiter
         self.throttle = AdaptiveThrottle(clock=clock, sleep=sleep)
         self._semaphore: asyncio.Semaphore | None = None

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
+import yarl
 
 from ._constants import REQUEST_ID_HEADER
-from ._encoding import Pairs, encode_form
+from ._encoding import Pairs, encode_form, encode_query
 from ._logging import logger
 from ._options import NO_OPTIONS, RequestOptions, Timeout
 from ._ratelimit import Limits
@@ -107,6 +108,27 @@ class Requester:
         self.rng = rng
         self._form_headers = {**self.headers, "Content-Type": _FORM_CONTENT_TYPE}
 
+    @property
+    def origin(self) -> str:
+        return self._origin_text
+
+    @origin.setter
+    def origin(self, value: str) -> None:
+        self._origin_text = value
+        # Normalised once (IDNA host, escapes); paths and queries are appended already encoded.
+        self._origin = str(yarl.URL(value))
+
+    def url_for(self, req: Request) -> yarl.URL:
+        """The URL exactly as it goes on the wire: ``encoded=True`` stops yarl from re-quoting
+        (it would turn ``a%3Bb`` back into ``a;b``). A page URL from the server is sent
+        verbatim; its origin and characters were checked by the pagination layer."""
+        if req.url is not None:
+            return yarl.URL(req.url, encoded=True)
+        target = self._origin + req.path
+        if req.query:
+            target += "?" + encode_query(req.query)
+        return yarl.URL(target, encoded=True)
+
     async def request(self, req: Request) -> APIResponse:
         opts = req.options
         timeout = opts.timeout or self.timeout
@@ -117,7 +139,7 @@ class Requester:
         if opts.extra_headers:
             headers = {**headers, **opts.extra_headers}
         data = encode_form(req.form) if req.form is not None else None
-        url = req.url or self.origin + req.path
+        url = self.url_for(req)
         clock = self.clock
         started = clock()
         deadline = None if timeout.total is None else started + timeout.total
@@ -165,7 +187,7 @@ class Requester:
     async def _attempt(
         self,
         req: Request,
-        url: str,
+        url: yarl.URL,
         headers: Mapping[str, str],
         data: bytes | None,
         timeout: Timeout,
@@ -257,7 +279,7 @@ class Requester:
     async def _send(
         self,
         req: Request,
-        url: str,
+        url: yarl.URL,
         headers: Mapping[str, str],
         data: bytes | None,
         timeout: Timeout,
@@ -274,7 +296,6 @@ class Requester:
         request = session.request(
             req.method,
             url,
-            params=req.query,
             data=data,
             headers=headers,
             allow_redirects=False,

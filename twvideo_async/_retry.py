@@ -32,6 +32,7 @@ from ._constants import (
     INITIAL_RETRY_DELAY,
     MAX_RETRY_DELAY,
 )
+from .errors import ConfigurationError
 
 
 class Failure(enum.Enum):
@@ -125,7 +126,7 @@ class RetryPolicy:
         check_max_retries(self.max_retries)
         check_max_retries(self.max_rate_limit_retries, name="max_rate_limit_retries")
         if not self.max_retry_after >= 0:
-            raise ValueError("max_retry_after must be a number of seconds >= 0")
+            raise ConfigurationError("max_retry_after must be a number of seconds >= 0")
 
     def decide(
         self,
@@ -159,10 +160,10 @@ class RetryPolicy:
 def check_max_retries(value: object, *, name: str = "max_retries") -> int:
     """Validate a retry count; ``None`` is refused with guidance, like openai-python does."""
     if value is None:
-        raise TypeError(
+        raise ConfigurationError(
             f"{name}=None is not allowed: pass 0 to disable retries, or a positive integer "
             "(math.inf is not supported; the per-call timeout bounds retries instead)"
         )
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        raise ConfigurationError(f"{name} must be an integer >= 0, got {value!r}")
     return value

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from .._checks import check_seconds
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
 from .._media.bulk import DownloadSummary, MediaItem, composition_item
 from .._media.options import DownloadManyOptions
@@ -180,6 +181,10 @@ class Compositions(MediaMethods):
         ``APITimeoutError`` after ``timeout`` seconds. Processing starts only once the room
         has ended and its duration is not guaranteed.
         """
+        # A zero or negative interval would busy-poll Twilio thousands of times a second.
+        check_seconds("timeout", timeout, error=InvalidRequestError)
+        check_seconds("poll_interval", poll_interval, error=InvalidRequestError)
+        check_seconds("max_poll_interval", max_poll_interval, error=InvalidRequestError)
         clock, sleep = self._requester.clock, self._requester.sleep
         deadline = clock() + timeout
         delay = poll_interval

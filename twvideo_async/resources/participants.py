@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from .._checks import check_choice
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
@@ -32,6 +33,8 @@ _SUBSCRIBED = parser(SubscribedTrack)
 _SUBSCRIBED_ITEMS = list_parser(SubscribedTrack)
 _RULES = parser(SubscribeRules)
 _BASE = "/v1/Rooms/{RoomSid}/Participants"
+# The spec's room_participant_enum_status: the values an update may carry.
+_STATUSES = tuple(s.value for s in ParticipantStatus)
 
 
 class Participants(Resource):
@@ -68,12 +71,15 @@ class Participants(Resource):
         status: ParticipantStatus | str,
         **options: Unpack[CallOptions],
     ) -> Participant:
-        """Set a participant's status (202). Only ``disconnected`` is accepted (error 53209)."""
+        """Set a participant's status (202). Only ``disconnected`` is accepted (error 53209).
+        A status the spec does not list (or ``None``, which would send an empty update) is
+        refused before sending."""
+        value = check_choice("status", status, _STATUSES, hint=' (use "disconnected")')
         return await self._call(
             "POST",
             _BASE + "/{Sid}",
             {"RoomSid": self.room, "Sid": participant},
-            form={"Status": status},
+            form={"Status": value},
             idempotent=True,
             options=make_options(options),
             parse=_PARTICIPANT,

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .._checks import check_choice
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._encoding import JsonField
 from .._options import CallOptions, Unpack, make_options
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 _ROOM = parser(Room)
 _ROOM_ITEMS = list_parser(Room)
 _RECORDING_RULES = parser(RecordingRules)
+# The spec's room_enum_room_status: the values an update may carry.
+_ROOM_STATUSES = tuple(s.value for s in RoomStatus)
 
 
 class Rooms(Resource):
@@ -119,12 +122,14 @@ class Rooms(Resource):
         **options: Unpack[CallOptions],
     ) -> Room:
         """Change a room's status (202). Only ``completed`` is accepted: it ends the room and
-        disconnects everyone; a room that is not in progress gives error 53112."""
+        disconnects everyone; a room that is not in progress gives error 53112. A status the
+        spec does not list (or ``None``) is refused before sending."""
+        value = check_choice("status", status, _ROOM_STATUSES, hint=' (use "completed")')
         return await self._call(
             "POST",
             "/v1/Rooms/{Sid}",
             {"Sid": room},
-            form={"Status": status},
+            form={"Status": value},
             idempotent=True,
             options=make_options(options),
             parse=_ROOM,
