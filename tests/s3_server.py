@@ -4,9 +4,10 @@ variables pointing at the server; boto3 (a moto dependency) inspects what the se
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import attrs
@@ -92,3 +93,39 @@ def s3_bucket(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
     name = f"twvideo-test-{next(_buckets)}"
     client.create_bucket(Bucket=name)
     return S3Bucket(s3_server, name, client)
+
+
+@contextlib.asynccontextmanager
+async def refusing_proxy(
+    endpoint: str, *, part: int, status: int = 403, code: str = "AccessDenied"
+) -> AsyncIterator[str]:
+    """A loopback proxy in front of the S3 server that answers ``status`` (an S3 XML error) to
+    the upload of part number ``part`` and forwards everything else; yields its origin.
+    moto cannot fail a part by itself."""
+    from aiohttp import ClientSession, web
+    from aiohttp.test_utils import TestServer
+
+    hop = {"host", "content-length", "transfer-encoding", "connection", "content-encoding"}
+    async with ClientSession(auto_decompress=False) as session:
+
+        async def forward(request: web.Request) -> web.StreamResponse:
+            body = await request.read()
+            if request.method == "PUT" and request.query.get("partNumber") == str(part):
+                error = f"<Error><Code>{code}</Code><Message>injected</Message></Error>"
+                return web.Response(status=status, text=error, content_type="application/xml")
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
+            async with session.request(
+                request.method, endpoint + request.path_qs, data=body, headers=headers
+            ) as answer:
+                data = await answer.read()
+                kept = {k: v for k, v in answer.headers.items() if k.lower() not in hop}
+                return web.Response(status=answer.status, body=data, headers=kept)
+
+        app = web.Application(client_max_size=256 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", forward)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            yield str(server.make_url("")).rstrip("/")
+        finally:
+            await server.close()

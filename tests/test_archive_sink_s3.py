@@ -13,11 +13,11 @@ import os
 import pytest
 
 from tests.helpers import no_sleep
-from tests.s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Bucket
+from tests.s3_server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Bucket, refusing_proxy
 from tests.sink_faults import FaultySink
 from twvideo_async import VideoClient, errors
 from twvideo_async.archive import SinkError, copy_to_sink, open_sink
-from twvideo_async.archive._objectstore import ObjectStoreSink
+from twvideo_async.archive._objectstore import ABORTS_FAILED_UPLOADS, ObjectStoreSink
 from twvideo_async.testing import Emulator
 
 MIB = 1 << 20
@@ -253,3 +253,38 @@ def test_object_store_options_are_checked() -> None:
     with pytest.raises(errors.InvalidRequestError, match="no bucket"):
         ObjectStoreSink("s3:///p")
     assert ObjectStoreSink("gs://bucket/a/b/").url == "gs://bucket/a/b"
+
+
+async def test_a_part_refused_mid_upload_aborts_the_multipart_upload(
+    twvideo_client: VideoClient,
+    twvideo_emulator: Emulator,
+    s3_bucket: S3Bucket,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The store fails the second part of a copy: the copy fails with a permanent SinkError
+    and nothing is visible. obstore >= 0.12 also aborts the multipart upload; 0.11 (the newest
+    on Python 3.10) leaves it incomplete, which the sink reports in a warning."""
+    rt = twvideo_emulator.seed(rooms=1, recordings_per_room=1, media_size=4 * PART).recordings[0]
+    async with refusing_proxy(s3_bucket.server.endpoint, part=2) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy)
+        sink = FaultySink(sink_for(s3_bucket))
+        with pytest.raises(SinkError, match=r"\(AccessDenied\)") as caught:
+            await copy_to_sink(
+                lambda: twvideo_client.recordings.stream(rt),
+                sink,
+                KEY,
+                expected_size=4 * PART,
+                metadata={},
+                sleep=no_sleep,
+            )
+    assert caught.value.transient is False
+    assert [(w.aborted, w.committed) for w in sink.writers] == [(True, False)]
+    assert s3_bucket.keys() == []
+    if ABORTS_FAILED_UPLOADS:
+        assert s3_bucket.uploads() == []
+        assert "incomplete multipart upload" not in caplog.text
+    else:
+        assert s3_bucket.uploads() == ["archive/" + KEY]
+        assert f"{KEY} in s3://{s3_bucket.name}/archive" in caplog.text
+        assert "incomplete multipart upload" in caplog.text

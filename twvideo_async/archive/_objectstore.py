@@ -21,6 +21,7 @@ import math
 import os
 import re
 from collections.abc import AsyncIterator, Mapping
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ from obstore.exceptions import (
 )
 from obstore.store import from_url
 
+from .._logging import logger
 from ..errors import InvalidRequestError
 from ._sink import ObjectInfo, SinkError, check_key, check_metadata, check_size
 
@@ -83,6 +85,19 @@ _SECRET_VARIABLES = (
     "GOOGLE_SERVICE_ACCOUNT_KEY",
 )
 _NO_METADATA: Mapping[str, str] = {}
+
+
+def _aborts_failed_uploads() -> bool:
+    """obstore >= 0.12 aborts a multipart upload whose part failed; 0.11 (the newest for
+    Python 3.10) leaves it incomplete (measured against moto)."""
+    try:
+        major, minor = (int(part) for part in version("obstore").split(".")[:2])
+    except (PackageNotFoundError, ValueError):
+        return False
+    return (major, minor) >= (0, 12)
+
+
+ABORTS_FAILED_UPLOADS = _aborts_failed_uploads()
 
 
 class _Aborted(Exception):
@@ -373,7 +388,18 @@ class ObjectStoreWriter:
         exc = task.exception() if task.done() and not task.cancelled() else None
         if exc is None:
             _raise_detached(SinkError(f"the upload of {self.key} to {self.sink.url} stopped"))
+        self._upload_failed()
         _raise_detached(self.sink.error("upload", self.key, exc))
+
+    def _upload_failed(self) -> None:
+        if not ABORTS_FAILED_UPLOADS:
+            logger.warning(
+                "the upload of %s in %s failed; obstore < 0.12 leaves its incomplete multipart "
+                "upload behind (not visible, but stored): upgrade obstore (Python >= 3.11) or "
+                "let a lifecycle rule (AbortIncompleteMultipartUpload) remove it",
+                self.key,
+                self.sink.url,
+            )
 
     async def commit(self, late_metadata: Mapping[str, str] = _NO_METADATA) -> ObjectInfo:
         if self._done:
@@ -390,6 +416,7 @@ class ObjectStoreWriter:
             raise
         except (BaseError, OSError) as exc:
             self._done = True
+            self._upload_failed()
             _raise_detached(self.sink.error("upload", self.key, exc))
         self._done = True
         return ObjectInfo(self.key, self.size, result["e_tag"], _user_metadata(self.attributes))
