@@ -16,14 +16,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from . import _cli_archive, _cli_emulator, _cli_media, _cli_rooms, errors
 from . import _cli_base as base
-from . import _cli_emulator, _cli_media, _cli_rooms, errors
 from ._version import __version__
 
 # Each registers one command group; a new group is one more entry here.
 GROUPS: tuple[Callable[[base.Commands], None], ...] = (
     _cli_rooms.register,
     _cli_media.register,
+    _cli_archive.register,
     _cli_emulator.register,
 )
 

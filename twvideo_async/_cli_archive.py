@@ -1,0 +1,442 @@
+"""``twvideo archive``: copy an account's media into storage you own, check it, delete at Twilio.
+
+``run DEST`` discovers, copies and verifies (resumable: rerun it after any interruption);
+``status`` counts the ledger and exports it as a manifest; ``verify`` checks the destination
+against the ledger; ``delete-source`` deletes at Twilio what is proven copied (a dry run
+unless ``--yes``). The ledger file remembers its destination, so only ``run`` takes DEST.
+
+Exit status: 0 all asked for succeeded, 1 any item failed, 2 bad usage, 130/143 interrupted by
+SIGINT/SIGTERM (after the run released its work and closed the ledger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import re
+import signal
+from collections.abc import AsyncIterator, Coroutine
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _cli_base as base
+
+if TYPE_CHECKING:
+    from .archive import ArchiveEvent, ArchiveReport, Ledger
+
+DEFAULT_LEDGER = "twvideo-archive.sqlite"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``12h``, ``30d``, ``2w`` or plain seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 30d, 12h, 15m or 90s, got {text!r}"
+        )
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], e.g. 0.05, got {text!r}")
+    return value
+
+
+def register(commands: base.Commands) -> None:
+    sub = base.add_group(
+        commands, "archive", help="archive the account's media into storage you own"
+    )
+    run = base.add_command(
+        sub,
+        "run",
+        _run,
+        help="discover, copy and verify every recording and composition into DEST",
+        description="Copy recordings and compositions into DEST (a directory, file:///dir, "
+        "s3://bucket/prefix, gs://..., az://...) with a JSON sidecar each, verified before "
+        "they are visible, recorded in the ledger. Rerun it after any interruption: it "
+        "resumes, and copies nothing twice.",
+    )
+    run.add_argument("dest", metavar="DEST", help="where the archive goes")
+    _ledger_option(run)
+    run.add_argument("--since", type=base.when, metavar="DATE", help="created at or after")
+    run.add_argument("--until", type=base.when, metavar="DATE", help="created before")
+    run.add_argument(
+        "--room",
+        action="extend",
+        nargs="+",
+        type=base.room_sid,
+        metavar="RM",
+        help="only these rooms (repeatable; default: every room)",
+    )
+    kinds = run.add_mutually_exclusive_group()
+    kinds.add_argument("--no-recordings", action="store_true", help="compositions only")
+    kinds.add_argument("--no-compositions", action="store_true", help="recordings only")
+    run.add_argument(
+        "--concurrency", type=base.positive, default=4, metavar="N", help="(default: 4)"
+    )
+    run.add_argument(
+        "--ready-timeout",
+        type=duration,
+        default=timedelta(minutes=10),
+        metavar="DURATION",
+        help="how long to keep retrying media not ready at Twilio (default: 10m)",
+    )
+    base.add_json_option(run)
+
+    status = base.add_command(sub, "status", _status, help="counts by state; export a manifest")
+    _ledger_option(status)
+    exports = status.add_mutually_exclusive_group()
+    exports.add_argument("--csv", type=Path, metavar="FILE", help="write every row as CSV")
+    exports.add_argument("--jsonl", type=Path, metavar="FILE", help="write every row as JSON")
+    base.add_json_option(status)
+
+    verify = base.add_command(sub, "verify", _verify, help="check the archive against the ledger")
+    _ledger_option(verify)
+    verify.add_argument(
+        "--mode",
+        choices=["metadata", "download"],
+        default="metadata",
+        help="metadata: size, etag and sidecar SHA-256; download: re-read and hash every "
+        "object (default: metadata)",
+    )
+    verify.add_argument("--sample", type=fraction, metavar="F", help="check a random fraction")
+    base.add_json_option(verify)
+
+    delete = base.add_command(
+        sub,
+        "delete-source",
+        _delete,
+        help="delete at Twilio what is proven archived (dry run unless --yes)",
+    )
+    _ledger_option(delete)
+    delete.add_argument(
+        "--min-age",
+        type=duration,
+        default=timedelta(0),
+        metavar="DURATION",
+        help="keep media created less than this long ago, e.g. 30d (default: 0)",
+    )
+    delete.add_argument("--yes", action="store_true", help="really delete (default: dry run)")
+    base.add_json_option(delete)
+
+
+def _ledger_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ledger",
+        type=Path,
+        default=Path(DEFAULT_LEDGER),
+        metavar="PATH",
+        help=f"the ledger file (default: ./{DEFAULT_LEDGER})",
+    )
+
+
+# -- signals ---------------------------------------------------------------------------------
+
+
+async def _interruptible(work: Coroutine[Any, Any, int]) -> int:
+    """Run ``work``; SIGINT/SIGTERM cancel it (its cleanup runs) and give 130/143."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        task.cancel()
+
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop, signum)
+            installed.append(signum)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        from . import _cli_output as show
+
+        show.failure("interrupted: the work in flight was released; rerun to resume")
+        return 128 + received[0]
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+@contextlib.asynccontextmanager
+async def _ledger(args: argparse.Namespace, *, create: bool) -> AsyncIterator[Ledger]:
+    from .archive import open_ledger
+
+    path: Path = args.ledger
+    if not create and not await asyncio.to_thread(path.exists):
+        raise base.CliError(
+            f"no ledger at {path}: run `twvideo archive run DEST --ledger {path}` first"
+        )
+    async with open_ledger(path) as ledger:
+        yield ledger
+
+
+async def _destination(ledger: Ledger, path: Path) -> Any:
+    from .archive import open_sink
+
+    dest = await ledger.destination()
+    if dest is None:
+        raise base.CliError(f"the ledger {path} has no destination yet: run `archive run` first")
+    return open_sink(dest)
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+
+async def _run(args: argparse.Namespace) -> int:
+    return await _interruptible(_run_archive(args))
+
+
+async def _run_archive(args: argparse.Namespace) -> int:
+    from . import _cli_output as show
+    from .archive import State, open_sink, run_archive
+    from .archive._ledger import WORK_STATES
+
+    sink = open_sink(args.dest)
+    try:
+        # The client first (missing credentials fail before a ledger file is created), then
+        # the ledger's destination (a wrong DEST fails before any request is sent).
+        async with base.open_client(args) as client, _ledger(args, create=True) as ledger:
+            await ledger.bind_destination(sink.url)
+            counts = await ledger.counts()
+            known = sum(counts.get(s, (0, 0))[0] for s in (*WORK_STATES, State.FAILED))
+            enabled = not args.json and show.err().is_terminal
+            with _Progress(enabled=enabled, known=known) as bars:
+                report = await run_archive(
+                    client,
+                    sink,
+                    ledger,
+                    since=args.since,
+                    until=args.until,
+                    rooms=args.room,
+                    recordings=not args.no_recordings,
+                    compositions=not args.no_compositions,
+                    concurrency=args.concurrency,
+                    ready_timeout=args.ready_timeout.total_seconds(),
+                    progress=bars,
+                )
+    finally:
+        await sink.aclose()
+    _show(args, report, "archived")
+    return base.EXIT_FAILED if report.failed else base.EXIT_OK
+
+
+async def _status(args: argparse.Namespace) -> int:
+    from . import _cli_output as show
+    from .archive import State, iter_rows
+
+    async with _ledger(args, create=False) as ledger:
+        counts = await ledger.counts()
+        destination = await ledger.destination()
+        written = 0
+        if args.csv or args.jsonl:
+            target: Path = args.csv or args.jsonl
+            with target.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=_MANIFEST) if args.csv else None
+                if writer is not None:
+                    writer.writeheader()
+                async for row in iter_rows(ledger):
+                    record = _manifest_row(row)
+                    if writer is not None:
+                        writer.writerow(record)
+                    else:
+                        handle.write(json.dumps(record) + "\n")
+                    written += 1
+    items = {state.value: counts.get(state, (0, 0))[0] for state in State}
+    sizes = {state.value: counts.get(state, (0, 0))[1] for state in State}
+    document = {
+        "destination": destination,
+        "archived": items["archived"],
+        "verified": items["verified"],
+        "skipped": items["skipped"],
+        "failed": items["failed"],
+        "pending": items["pending"],
+        "deleted": items["source_deleted"],
+        "discovered": items["discovered"],
+        "bytes": sum(sizes[s] for s in ("archived", "verified", "source_deleted")),
+        "items": items,
+        "bytes_by_state": sizes,
+    }
+    if args.json:
+        show.json_document(document)
+    else:
+        rows = [(state, items[state], show.mib(sizes[state])) for state in items]
+        show.table(f"Ledger {args.ledger} -> {destination}", ("state", "items", "MiB"), rows)
+    if written:
+        show.note(f"wrote {written} rows to {args.csv or args.jsonl}")
+    return base.EXIT_OK
+
+
+_MANIFEST = (
+    "sid",
+    "kind",
+    "room_sid",
+    "date_created",
+    "state",
+    "size",
+    "sha256",
+    "key",
+    "etag",
+    "attempts",
+    "last_error",
+    "reason",
+    "archived_at",
+    "verified_at",
+    "deleted_at",
+)
+
+
+def _manifest_row(row: Any) -> dict[str, Any]:
+    def stamp(value: float | None) -> str | None:
+        if value is None:
+            return None
+        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    item = row.item
+    return {
+        "sid": row.sid,
+        "kind": item.kind,
+        "room_sid": item.room_sid,
+        "date_created": item.date_created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "state": row.state.value,
+        "size": row.size,
+        "sha256": row.sha256,
+        "key": row.dest_key,
+        "etag": row.etag,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "reason": row.reason,
+        "archived_at": stamp(row.archived_at),
+        "verified_at": stamp(row.verified_at),
+        "deleted_at": stamp(row.deleted_at),
+    }
+
+
+async def _verify(args: argparse.Namespace) -> int:
+    return await _interruptible(_verify_archive(args))
+
+
+async def _verify_archive(args: argparse.Namespace) -> int:
+    from .archive import verify_archive
+
+    async with _ledger(args, create=False) as ledger:
+        sink = await _destination(ledger, args.ledger)
+        try:
+            report = await verify_archive(sink, ledger, mode=args.mode, sample=args.sample)
+        finally:
+            await sink.aclose()
+    _show(args, report, "verified")
+    return base.EXIT_FAILED if report.failed else base.EXIT_OK
+
+
+async def _delete(args: argparse.Namespace) -> int:
+    return await _interruptible(_delete_source(args))
+
+
+async def _delete_source(args: argparse.Namespace) -> int:
+    from . import _cli_output as show
+    from .archive import delete_source
+
+    async with _ledger(args, create=False) as ledger:
+        sink = await _destination(ledger, args.ledger)
+        try:
+            async with base.open_client(args) as client:
+                report = await delete_source(
+                    client, sink, ledger, min_age=args.min_age, dry_run=not args.yes
+                )
+        finally:
+            await sink.aclose()
+    _show(args, report, "deleted" if args.yes else "would_delete")
+    if not args.yes and not args.json:
+        show.note("dry run: nothing was deleted; add --yes to delete these at Twilio")
+    return base.EXIT_FAILED if report.failed else base.EXIT_OK
+
+
+def _show(args: argparse.Namespace, report: ArchiveReport, main: str) -> None:
+    from . import _cli_output as show
+
+    if args.json:
+        document = report.as_dict()
+        if args.handler is _delete:
+            document["dry_run"] = not args.yes
+        show.json_document(document)
+        return
+    mib = report.bytes / 2**20
+    parts = [
+        f"{report.archived} archived",
+        f"{report.verified} verified",
+        f"{report.skipped} skipped",
+        f"{report.pending} pending",
+        f"{report.failed} failed",
+    ]
+    if main in ("deleted", "would_delete"):
+        parts = [
+            f"{report.deleted if main == 'deleted' else report.would_delete} "
+            f"{'deleted' if main == 'deleted' else 'would be deleted'}",
+            f"{report.failed} kept (check failed)",
+        ]
+    show.out().print(f"{', '.join(parts)}; {mib:.1f} MiB in {report.seconds:.1f}s")
+    for sid, error in report.errors[:50]:
+        show.err().print(f"  {sid}: {error}", markup=False)
+    if len(report.errors) > 50:
+        show.note(f"{len(report.errors) - 50} more failures: see `twvideo archive status --csv`")
+
+
+class _Progress:
+    """One rich bar over the run's items (total grows as discovery finds more), with ETA."""
+
+    def __init__(self, *, enabled: bool, known: int = 0) -> None:
+        self.enabled = enabled
+        self.known = known  # items earlier runs left to do
+        self._bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            from . import _cli_output as show
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[mib]:.1f} MiB"),
+                TimeRemainingColumn(),
+                console=show.err(),
+            )
+            self._task = self._bar.add_task("archiving", total=None, mib=0.0)
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def __call__(self, event: ArchiveEvent) -> None:
+        if self._bar is None:
+            return
+        report = event.report
+        done = report.archived + report.verified + report.skipped + report.failed
+        total = max(self.known + report.discovered, done) or None
+        self._bar.update(self._task, completed=done, total=total, mib=report.bytes / 2**20)
