@@ -85,7 +85,7 @@ def test_no_option_is_an_abbreviation() -> None:
         (["compositions", "create", "--room", "bogus"], "expected a room SID"),
         (["compositions", "create"], "the following arguments are required: --room"),
         (["recordings", "list", "--status", "done"], "invalid choice: 'done'"),
-        ([], "choose a command: rooms, recordings, compositions, emulator"),
+        ([], "choose a command: rooms, recordings, compositions, archive, emulator"),
         (["rooms"], "choose a command: list, show, complete"),
         (["recordings", "download", "--dest", ""], "expected a directory"),
     ],

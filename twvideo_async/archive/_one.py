@@ -9,6 +9,7 @@ write the JSON sidecar; check the committed object and record it ``verified``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -284,6 +285,7 @@ async def archive_one(
         if current.state is State.PENDING:
             return ItemResult(sid=sid, outcome="pending", reason=current.last_error)
         return ItemResult(sid=sid, outcome="verified", key=current.dest_key, sha256=current.sha256)
+    renewing = asyncio.ensure_future(_renew(ledger, worker, sid, lease_seconds))
     try:
         return await process(client, sink, ledger, worker, rows[0], settings)
     except LeaseLost:
@@ -291,3 +293,13 @@ async def archive_one(
     except BaseException:
         await ledger.release(worker, [sid])
         raise
+    finally:
+        renewing.cancel()
+        await asyncio.gather(renewing, return_exceptions=True)
+
+
+async def _renew(ledger: Ledger, worker: str, sid: str, lease_seconds: float) -> None:
+    """Keep the lease alive while a long transfer runs (a third of the lease at a time)."""
+    while True:
+        await asyncio.sleep(lease_seconds / 3)
+        await ledger.renew(worker, [sid], lease_seconds)
