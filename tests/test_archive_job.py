@@ -3,6 +3,7 @@ external media, an item already present, and archive_one."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -231,3 +232,27 @@ async def test_archive_one_is_idempotent_and_turns_a_media_404_into_pending(
     before = len(emu.storage_requests)
     result = await archive_one(client, sink, None, sid)
     assert result.outcome == "verified" and len(emu.storage_requests) == before
+
+
+async def test_a_long_transfer_keeps_renewing_its_lease_so_no_rival_takes_it(
+    emu: Emulator, client: VideoClient, tmp_path: Path
+) -> None:
+    emu.seed(rooms=1, recordings_per_room=1, compositions_per_room=0)
+    held = emu.faults.hold(path="/Media")  # the transfer waits here, its item leased
+    sink = LocalSink(tmp_path / "dest")
+    async with SQLiteLedger(tmp_path / "l.sqlite") as ledger:
+        job = asyncio.ensure_future(
+            run_archive(client, sink, ledger, since=SINCE, lease_seconds=1.0)
+        )
+        for _ in range(3000):  # until the transfer is under way
+            if held.fired:
+                break
+            await asyncio.sleep(0.01)
+        assert held.fired
+        await asyncio.sleep(2.5)  # several leases long: only renewals keep it held
+        (row,) = await ledger.rows()
+        assert row.state is State.DISCOVERED and row.worker is not None
+        assert await ledger.claim("rival", 5, 60) == []
+        held.release()
+        report = await job
+        assert (report.archived, report.failed) == (1, 0)
