@@ -56,15 +56,23 @@ async def client() -> AsyncIterator[Client]:
     app.router.add_route("*", "/plain", twilio_webhook(TOKEN)(_echo))
     app.router.add_route("*", "/trusted", twilio_webhook(TOKEN, trust_forwarded=True)(_echo))
     app.router.add_route(
+        "*", "/trusted-rfc", twilio_webhook(TOKEN, trust_forwarded="forwarded")(_echo)
+    )
+    app.router.add_route(
         "*", "/public", twilio_webhook(TOKEN, public_base_url=f"{PUBLIC}/twilio/")(_echo)
     )
     app.router.add_get("/url", _url_handler)
+    app.router.add_get("/url-rfc", _url_rfc_handler)
     async with TestServer(app, host="127.0.0.1") as server, TestClient(server) as test_client:
         yield test_client
 
 
 async def _url_handler(request: web.Request) -> web.Response:
     return web.Response(text=aiohttp_public_url(request, trust_forwarded=True))
+
+
+async def _url_rfc_handler(request: web.Request) -> web.Response:
+    return web.Response(text=aiohttp_public_url(request, trust_forwarded="forwarded"))
 
 
 def _url(client: Client, path: str) -> str:
@@ -162,12 +170,12 @@ async def test_untrusted_forwarded_headers_are_ignored(client: Client) -> None:
 
 
 async def test_rfc7239_forwarded_header(client: Client) -> None:
-    signature = SIGNER.compute_signature(f"{PUBLIC}/trusted", ROOM_ENDED)
+    signature = SIGNER.compute_signature(f"{PUBLIC}/trusted-rfc", ROOM_ENDED)
     headers = {
         "Forwarded": 'for=192.0.2.60;proto=https;host="hooks.example.com", for=10.0.0.1;proto=http',
         "X-Forwarded-Host": "ignored.example.com",
     }
-    status, _ = await _post(client, "/trusted", ROOM_ENDED, signature, headers)
+    status, _ = await _post(client, "/trusted-rfc", ROOM_ENDED, signature, headers)
     assert status == 200
 
 
@@ -183,21 +191,31 @@ async def test_forwarded_port(client: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "expected"),
+    ("path", "headers", "expected"),
     [
-        ({"X-Forwarded-Proto": "https"}, "https://127.0.0.1:{port}/url"),
-        ({"X-Forwarded-Proto": "gopher"}, "http://127.0.0.1:{port}/url"),
-        ({"X-Forwarded-Host": "evil.example/x?"}, "http://127.0.0.1:{port}/url"),
-        ({"X-Forwarded-Host": "user@evil.example"}, "http://127.0.0.1:{port}/url"),
-        ({"X-Forwarded-Host": "[::1]:8443"}, "http://[::1]:8443/url"),
-        ({"Forwarded": "proto=https;host=a.example:444"}, "https://a.example:444/url"),
-        ({"Forwarded": 'for="[2001:db8::1]";proto=https'}, "https://127.0.0.1:{port}/url"),
+        ("/url", {"X-Forwarded-Proto": "https"}, "https://127.0.0.1:{port}/url"),
+        ("/url", {"X-Forwarded-Proto": "gopher"}, "http://127.0.0.1:{port}/url"),
+        ("/url", {"X-Forwarded-Host": "evil.example/x?"}, "http://127.0.0.1:{port}/url"),
+        ("/url", {"X-Forwarded-Host": "user@evil.example"}, "http://127.0.0.1:{port}/url"),
+        ("/url", {"X-Forwarded-Host": "[::1]:8443"}, "http://[::1]:8443/url"),
+        ("/url", {"Forwarded": "proto=https;host=a.example:444"}, "http://127.0.0.1:{port}/url"),
+        (
+            "/url-rfc",
+            {"Forwarded": "proto=https;host=a.example:444"},
+            "https://a.example:444/url-rfc",
+        ),
+        (
+            "/url-rfc",
+            {"Forwarded": 'for="[2001:db8::1]";proto=https'},
+            "https://127.0.0.1:{port}/url-rfc",
+        ),
+        ("/url-rfc", {"X-Forwarded-Proto": "https"}, "http://127.0.0.1:{port}/url-rfc"),
     ],
 )
 async def test_public_url_reconstruction(
-    client: Client, headers: dict[str, str], expected: str
+    client: Client, path: str, headers: dict[str, str], expected: str
 ) -> None:
-    async with client.get("/url", headers=headers) as resp:
+    async with client.get(path, headers=headers) as resp:
         assert await resp.text() == expected.format(port=client.port)
 
 
@@ -276,10 +294,15 @@ async def test_recording_completed_media_url(client: Client) -> None:
     assert event.media_url == f"https://video.twilio.com/v1/Recordings/{RT}/Media"
 
 
-async def test_shared_key_request_without_shared_key_is_500(client: Client) -> None:
+async def test_shared_key_request_without_shared_key_is_403_without_an_error_log(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     headers = {"X-Twilio-Webhooks-Signature-Settings": "key=KS1,algorithm=HMAC_SHA256"}
-    status, text = await _post(client, "/plain", ROOM_ENDED, "sig", headers)
-    assert status == 500 and "misconfigured" in text
+    with caplog.at_level("WARNING", logger="twvideo_async.webhooks"):
+        status, _ = await _post(client, "/plain", ROOM_ENDED, "sig", headers)
+    assert status == 403
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert _events(client) == []
 
 
 async def test_shared_key_validator() -> None:

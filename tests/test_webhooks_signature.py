@@ -259,12 +259,18 @@ def test_unsupported_algorithm_is_rejected(settings: str) -> None:
         validator.check(LIB_URL, LIB_PARAMS, "x", headers=headers)
 
 
-def test_settings_header_without_shared_key_is_a_configuration_error(
+def test_settings_header_without_shared_key_is_an_invalid_signature(
     validator: RequestValidator,
 ) -> None:
+    # Anyone can send the header: it must not turn a stranger's request into a server error.
     headers = {"X-Twilio-Webhooks-Signature-Settings": "key=KS1,algorithm=HMAC_SHA256"}
+    assert validator.validate(LIB_URL, LIB_PARAMS, "x", headers=headers) is False
+    with pytest.raises(InvalidSignature, match="shared_key_secret"):
+        validator.check(LIB_URL, LIB_PARAMS, "x", headers=headers)
     with pytest.raises(WebhookConfigurationError, match="shared_key_secret"):
-        validator.validate(LIB_URL, LIB_PARAMS, "x", headers=headers)
+        validator.compute_signature(
+            LIB_URL, LIB_PARAMS, signature_settings=headers["X-Twilio-Webhooks-Signature-Settings"]
+        )
 
 
 def test_algorithm_enum_values() -> None:

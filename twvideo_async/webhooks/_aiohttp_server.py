@@ -18,7 +18,15 @@ from aiohttp import web
 
 from ._errors import InvalidSignature, WebhookConfigurationError, WebhookPayloadError
 from ._fields import DEFAULT_BASE_URL
-from ._http import authenticate, check_public_base_url, logger, make_validator, public_url
+from ._http import (
+    TrustForwarded,
+    authenticate,
+    check_public_base_url,
+    forwarded_family,
+    logger,
+    make_validator,
+    public_url,
+)
 from ._signature import RequestValidator
 from .events import VideoEvent
 
@@ -31,7 +39,7 @@ RequestHandler: TypeAlias = Callable[[web.Request], Awaitable[web.StreamResponse
 def aiohttp_public_url(
     request: web.BaseRequest,
     *,
-    trust_forwarded: bool = False,
+    trust_forwarded: TrustForwarded = False,
     public_base_url: str | None = None,
 ) -> str:
     """The URL Twilio requested (and signed) for ``request``; see :func:`twilio_webhook`."""
@@ -48,7 +56,7 @@ def aiohttp_public_url(
 def twilio_webhook(
     auth_token: str | RequestValidator,
     *,
-    trust_forwarded: bool = False,
+    trust_forwarded: TrustForwarded = False,
     public_base_url: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
 ) -> Callable[[EventHandler], RequestHandler]:
@@ -57,15 +65,17 @@ def twilio_webhook(
 
     The wrapper rebuilds the public URL, checks ``X-Twilio-Signature`` against the form
     parameters (or the query string for GET callbacks), parses the typed event and calls the
-    handler with it. It answers 403 to a missing or wrong signature, 400 to a signed but malformed
-    payload and 500 if the validator lacks the SharedKey the request names.
+    handler with it. It answers 403 to a missing or wrong signature (also to a request naming a
+    SharedKey the validator lacks) and 400 to a signed but malformed payload.
 
     Args:
         auth_token: the account's primary **Auth Token** (not an API key secret), or a
             :class:`RequestValidator` (e.g. one configured with SharedKeys).
-        trust_forwarded: behind a TLS-terminating proxy, take scheme and host from
-            ``Forwarded``/``X-Forwarded-Proto``/``X-Forwarded-Host``. Enable only when a proxy you
-            control overwrites those headers.
+        trust_forwarded: behind a TLS-terminating proxy, take scheme and host from the header
+            family the proxy sets: ``True`` or ``"x-forwarded"`` for ``X-Forwarded-Proto``/
+            ``-Host``/``-Port`` (``Forwarded`` is then ignored), ``"forwarded"`` for RFC 7239
+            ``Forwarded`` (``X-Forwarded-*`` ignored). Enable only when a proxy you control
+            overwrites that family.
         public_base_url: the public origin (and any prefix the proxy strips), e.g.
             ``"https://hooks.example.com"``; the request's raw path and query are appended.
             Wins over ``trust_forwarded``.
@@ -73,6 +83,7 @@ def twilio_webhook(
     """
     validator = make_validator(auth_token)
     check_public_base_url(public_base_url)
+    forwarded_family(trust_forwarded)
 
     def decorate(handler: EventHandler) -> RequestHandler:
         @functools.wraps(handler)

@@ -31,9 +31,9 @@ class InvalidSignature(WebhookError):
 class WebhookConfigurationError(WebhookError, ConfigurationError):
     """The validator cannot check this request as configured.
 
-    Raised when a request says it was signed with a Webhooks SharedKey
-    (``X-Twilio-Webhooks-Signature-Settings``) but the validator was built without one. Server
-    helpers answer 500 to this: it is the server's problem, not the sender's.
+    Raised when a validator is built with an empty token or key, or asked to *compute* a
+    SharedKey signature without a shared key. A *request* naming a SharedKey the validator lacks
+    is an :class:`InvalidSignature` (403): anyone can send that header.
     """
 
 

@@ -19,6 +19,7 @@ __all__ = ["DEFAULT_BASE_URL", "FieldReader", "absolute_url", "parse_timestamp"]
 DEFAULT_BASE_URL = "https://video.twilio.com"
 
 _INT = re.compile(r"-?[0-9]+")
+_MAX_INT_DIGITS = 30
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
     r"(Z|z|[+-]\d{2}(?::?\d{2})?)?"
@@ -30,7 +31,8 @@ def parse_timestamp(value: str) -> datetime:
 
     Accepts a trailing ``Z``, any number of fractional digits and ``±HH[:MM]`` offsets, which
     ``datetime.fromisoformat`` does not all take on Python 3.10. A timestamp without an offset is
-    taken as UTC, the zone Twilio documents for callbacks. Raises ``ValueError``.
+    taken as UTC, the zone Twilio documents for callbacks. Raises ``ValueError``, also for a
+    date that leaves the calendar once converted to UTC (``9999-12-31T23:59:59-05:00``).
     """
     match = _TIMESTAMP.fullmatch(value.strip())
     if match is None:
@@ -42,10 +44,14 @@ def parse_timestamp(value: str) -> datetime:
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or "0"))
         tz = timezone(-delta if offset[0] == "-" else delta)
-    parsed = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or "0"), micro, tz
-    )
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or "0"), micro, tz
+        )
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # datetime raises OverflowError, not ValueError, past year 9999 in UTC.
+        raise ValueError("out of the representable date range") from None
 
 
 def absolute_url(base_url: str, uri: str) -> str:
@@ -99,6 +105,10 @@ class FieldReader:
             return None
         if not _INT.fullmatch(value.strip()):
             raise WebhookPayloadError(name, f"expected an integer, got {value[:40]!r}")
+        if len(value) > _MAX_INT_DIGITS:
+            # int() refuses more than 4300 digits with a bare ValueError (and is slow before
+            # that); no callback number comes near this.
+            raise WebhookPayloadError(name, f"integer of {len(value)} characters is too long")
         return int(value)
 
     def timestamp(self, name: str) -> datetime | None:

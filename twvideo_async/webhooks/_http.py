@@ -10,14 +10,27 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, TypeAlias
 from urllib.parse import parse_qsl
 
-from ._errors import InvalidSignature, WebhookPayloadError
+from ._errors import InvalidSignature, WebhookConfigurationError, WebhookPayloadError
 from ._signature import SIGNATURE_HEADER, RequestValidator
 from .events import VideoEvent, parse_event
 
-__all__ = ["authenticate", "check_public_base_url", "make_validator", "public_url"]
+__all__ = [
+    "TrustForwarded",
+    "authenticate",
+    "check_public_base_url",
+    "forwarded_family",
+    "make_validator",
+    "public_url",
+]
+
+# Which proxy headers name the public scheme and host: ``"x-forwarded"`` (``True``) reads only
+# X-Forwarded-Proto/-Host/-Port, ``"forwarded"`` only RFC 7239 ``Forwarded``. One family, the
+# one the proxy sets: a proxy that overwrites X-Forwarded-* passes a client's ``Forwarded``
+# through untouched, so reading both would let any client choose the URL being checked.
+TrustForwarded: TypeAlias = bool | Literal["x-forwarded", "forwarded"]
 
 logger = logging.getLogger("twvideo_async.webhooks")
 
@@ -45,6 +58,20 @@ def check_public_base_url(public_base_url: str | None) -> None:
             "public_base_url must be the public origin Twilio calls, with an optional path "
             "prefix and no query, e.g. 'https://hooks.example.com' or 'https://example.com/app'"
         )
+
+
+def forwarded_family(trust_forwarded: object) -> str | None:
+    """``None`` (trust no proxy header), ``"x-forwarded"`` or ``"forwarded"``; checked at setup."""
+    if trust_forwarded is False or trust_forwarded is None:
+        return None
+    if trust_forwarded is True:
+        return "x-forwarded"
+    if trust_forwarded in ("x-forwarded", "forwarded"):
+        return str(trust_forwarded)
+    raise WebhookConfigurationError(
+        "trust_forwarded must be False, True (same as 'x-forwarded'), 'x-forwarded' (the proxy "
+        f"sets X-Forwarded-Proto/-Host) or 'forwarded' (it sets Forwarded), got {trust_forwarded!r}"
+    )
 
 
 def _first(headers: Mapping[str, str], name: str) -> str | None:
@@ -83,25 +110,30 @@ def public_url(
     host: str,
     path_qs: str,
     headers: Mapping[str, str],
-    trust_forwarded: bool = False,
+    trust_forwarded: TrustForwarded = False,
     public_base_url: str | None = None,
 ) -> str:
     """Rebuild the URL Twilio requested, which is what it signed.
 
     ``public_base_url`` (``"https://hooks.example.com"``, or with a path prefix a proxy strips)
-    wins when given. Otherwise, with ``trust_forwarded``, the ``Forwarded`` header's
-    ``proto``/``host``, else ``X-Forwarded-Proto``/``X-Forwarded-Host``/``X-Forwarded-Port``,
-    replace the scheme and host the server saw. Only trust them behind a proxy that overwrites
-    these headers: otherwise any client can choose the URL being checked. Malformed values are
-    ignored.
+    wins when given. Otherwise ``trust_forwarded`` names the one header family the proxy sets:
+    ``True`` or ``"x-forwarded"`` reads ``X-Forwarded-Proto``/``X-Forwarded-Host``/
+    ``X-Forwarded-Port`` (a ``Forwarded`` header is ignored), ``"forwarded"`` reads the RFC 7239
+    ``Forwarded`` header's ``proto``/``host`` (``X-Forwarded-*`` are ignored). They replace the
+    scheme and host the server saw. Only trust a family that a proxy you control overwrites:
+    otherwise any client can choose the URL being checked. Malformed values are ignored.
     """
     if public_base_url is not None:
         return public_base_url.rstrip("/") + path_qs
-    if trust_forwarded:
-        forwarded = _forwarded(headers)
-        proto = forwarded.get("proto") or _first(headers, "X-Forwarded-Proto")
-        fwd_host = forwarded.get("host") or _first(headers, "X-Forwarded-Host")
-        port = None if "host" in forwarded else _first(headers, "X-Forwarded-Port")
+    family = forwarded_family(trust_forwarded)
+    if family is not None:
+        if family == "forwarded":
+            forwarded = _forwarded(headers)
+            proto, fwd_host, port = forwarded.get("proto"), forwarded.get("host"), None
+        else:
+            proto = _first(headers, "X-Forwarded-Proto")
+            fwd_host = _first(headers, "X-Forwarded-Host")
+            port = _first(headers, "X-Forwarded-Port")
         if proto and proto.lower() in ("http", "https"):
             scheme = proto.lower()
         if fwd_host and _HOST.fullmatch(fwd_host):
@@ -145,8 +177,8 @@ def authenticate(
     the URL carries its ``bodySHA256``.
 
     Raises:
-        InvalidSignature: not proven to come from Twilio (answer 403).
-        WebhookConfigurationError: the validator lacks the key the request names (answer 500).
+        InvalidSignature: not proven to come from Twilio (answer 403), including a request
+            naming a SharedKey the validator lacks.
         WebhookPayloadError: signed, but the parameters are malformed (answer 400).
     """
     signature = headers.get(SIGNATURE_HEADER)

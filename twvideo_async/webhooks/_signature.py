@@ -230,7 +230,9 @@ class RequestValidator:
         shared = "" if self._shared is None else ", shared_key_secret=<redacted>"
         return f"RequestValidator(auth_token=<redacted>{shared})"
 
-    def _key_for(self, settings_header: str | None) -> tuple[bytes, SignatureAlgorithm]:
+    def _key_for(
+        self, settings_header: str | None, *, verifying: bool = False
+    ) -> tuple[bytes, SignatureAlgorithm]:
         if settings_header is None:
             return self._token, SignatureAlgorithm.HMAC_SHA1
         settings = _parse_settings(settings_header)
@@ -240,6 +242,14 @@ class RequestValidator:
                 f"unsupported or missing algorithm in {SIGNATURE_SETTINGS_HEADER}"
             )
         if self._shared is None:
+            if verifying:
+                # Anyone can add this header: without a shared key the request cannot be proven
+                # to come from Twilio, which is a 403, not a server error.
+                raise InvalidSignature(
+                    f"the request names a Webhooks SharedKey ({SIGNATURE_SETTINGS_HEADER}) but "
+                    "the validator has none; pass shared_key_secret= if this URL is configured "
+                    "for SharedKey signing"
+                )
             raise WebhookConfigurationError(
                 f"the request was signed with a Webhooks SharedKey ({SIGNATURE_SETTINGS_HEADER} "
                 "is set) but the validator has none: pass shared_key_secret="
@@ -280,7 +290,7 @@ class RequestValidator:
         """Like :meth:`validate`, but raise :class:`InvalidSignature` saying why it failed."""
         if not signature:
             raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
-        key, algorithm = self._key_for(_header(headers, SIGNATURE_SETTINGS_HEADER))
+        key, algorithm = self._key_for(_header(headers, SIGNATURE_SETTINGS_HEADER), verifying=True)
         url = _without_credentials(url)
         if body is not None:
             # A body that is not form parameters is only covered through its hash in the URL.
@@ -322,8 +332,8 @@ class RequestValidator:
                 ``bodySHA256`` and the signature then covers the URL only.
             headers: the request headers; only ``X-Twilio-Webhooks-Signature-Settings`` is read.
 
-        Raises:
-            WebhookConfigurationError: the request asks for a SharedKey this validator lacks.
+        A request naming a SharedKey (``X-Twilio-Webhooks-Signature-Settings``) is not valid
+        when this validator has none: anyone can add that header.
         """
         try:
             self.check(url, params, signature, body=body, headers=headers)

@@ -7,6 +7,7 @@ imported only when :class:`TwilioWebhook` is first used.
 # No ``from __future__ import annotations`` here: FastAPI reads the annotations of
 # ``TwilioWebhook.__call__`` at runtime to inject the Request.
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 from urllib.parse import quote
@@ -23,7 +24,15 @@ except ImportError as exc:
 
 from ._errors import InvalidSignature, WebhookConfigurationError, WebhookPayloadError
 from ._fields import DEFAULT_BASE_URL
-from ._http import authenticate, check_public_base_url, logger, make_validator, public_url
+from ._http import (
+    TrustForwarded,
+    authenticate,
+    check_public_base_url,
+    forwarded_family,
+    logger,
+    make_validator,
+    public_url,
+)
 from ._signature import RequestValidator
 from .events import VideoEvent
 
@@ -33,6 +42,7 @@ EventEndpoint: TypeAlias = Callable[[Request, VideoEvent], Awaitable[Response]]
 Endpoint: TypeAlias = Callable[[Request], Awaitable[Response]]
 
 _DEFAULT_MAX_BODY = 1024 * 1024  # the same default as aiohttp's client_max_size
+_LENGTH = re.compile(r"[0-9]{1,19}")
 
 
 def _path_qs(request: Request) -> str:
@@ -54,32 +64,36 @@ class TwilioWebhook:
     in a Starlette endpoint (``event = await webhook(request)``), or wrap
     ``async def endpoint(request, event)`` with :meth:`endpoint`.
 
-    It raises ``HTTPException`` 403 for a missing or wrong signature, 400 for a signed but
-    malformed payload, 413 for a body over ``max_body_size`` and 500 when the validator lacks the
-    SharedKey the request names. The body stays readable by the endpoint.
+    It raises ``HTTPException`` 403 for a missing or wrong signature (also for a request naming a
+    SharedKey the validator lacks), 400 for a signed but malformed payload and 413 for a body
+    over ``max_body_size``. The body stays readable by the endpoint.
 
     Args:
         auth_token: the account's primary **Auth Token** (not an API key secret), or a
             :class:`RequestValidator`.
-        trust_forwarded: take scheme and host from ``Forwarded``/``X-Forwarded-*`` headers; only
-            behind a proxy you control that overwrites them.
+        trust_forwarded: take scheme and host from the header family the proxy sets: ``True``
+            or ``"x-forwarded"`` for ``X-Forwarded-Proto``/``-Host``/``-Port`` (``Forwarded`` is
+            then ignored), ``"forwarded"`` for RFC 7239 ``Forwarded`` (``X-Forwarded-*``
+            ignored); only behind a proxy you control that overwrites that family.
         public_base_url: the public origin (plus any prefix a proxy strips); wins over
             ``trust_forwarded``.
         base_url: joined with relative URIs in events.
-        max_body_size: larger bodies are refused before they are read whole (callbacks are a few
-            hundred bytes).
+        max_body_size: larger bodies are refused (413) as soon as the declared length or the
+            bytes read so far pass it, chunked bodies included (callbacks are a few hundred
+            bytes).
     """
 
     def __init__(
         self,
         auth_token: str | RequestValidator,
         *,
-        trust_forwarded: bool = False,
+        trust_forwarded: TrustForwarded = False,
         public_base_url: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
         max_body_size: int = _DEFAULT_MAX_BODY,
     ) -> None:
         check_public_base_url(public_base_url)
+        forwarded_family(trust_forwarded)
         self._validator = make_validator(auth_token)
         self.trust_forwarded = trust_forwarded
         self.public_base_url = public_base_url
@@ -104,12 +118,22 @@ class TwilioWebhook:
         )
 
     async def _read_body(self, request: Request) -> bytes:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body_size:
+        limit = self.max_body_size
+        length = request.headers.get("content-length", "").strip()
+        if length and (not _LENGTH.fullmatch(length) or int(length) > limit):
             raise HTTPException(status_code=413, detail="Request body too large")
-        body = await request.body()
-        if len(body) > self.max_body_size:
-            raise HTTPException(status_code=413, detail="Request body too large")
+        # Read incrementally and stop at the limit: a chunked body has no Content-Length, and
+        # request.body() would hold all of it in memory before the size could be checked.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(status_code=413, detail="Request body too large")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        # Starlette's own cache: the endpoint can still read the body with request.body().
+        request._body = body
         return body
 
     async def __call__(self, request: Request) -> VideoEvent:
