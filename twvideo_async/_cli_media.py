@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -180,12 +181,15 @@ async def _download(args: argparse.Namespace) -> int:
     from ._cli_progress import DownloadProgress
 
     dest = check_dest(args.dest)
+    enabled = not args.no_progress and show.err().is_terminal
     async with base.open_client(args) as client:
-        items = [m async for m in _matching(client, args, args.status or "completed", args.limit)]
+        # Listed first: the sizes give the overall bar its total and an ETA.
+        listing = _matching(client, args, args.status or "completed", args.limit)
+        with show.err().status(f"listing {args.group}…") if enabled else contextlib.nullcontext():
+            items = [m async for m in listing]
         sizes = {m.sid: m.size for m in items if isinstance(m.size, int)}
         total = sum(sizes.values()) if len(sizes) == len(items) else None
         resource: Any = client.recordings if args.group == "recordings" else client.compositions
-        enabled = not args.no_progress and show.err().is_terminal
         bars = DownloadProgress(
             show.err(), files=len(items), total_bytes=total, sizes=sizes, enabled=enabled
         )

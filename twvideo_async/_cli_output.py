@@ -93,12 +93,18 @@ def failure(text: str) -> None:
 
 
 def summary(result: DownloadSummary) -> None:
-    rate = result.throughput / MIB
-    out().print(
-        f"{result.files} files: {result.succeeded} downloaded, {result.skipped} already complete, "
-        f"{result.failed} failed; {result.bytes / MIB:.1f} MiB in {result.seconds:.1f}s "
-        f"({rate:.1f} MiB/s)"
+    counts = (
+        f"{result.files} files: {result.succeeded} downloaded, {result.skipped} already "
+        f"complete, {result.failed} failed"
     )
+    amount = (
+        f"{result.bytes / MIB:.1f} MiB in {result.seconds:.1f} s "
+        f"({result.throughput / MIB:.1f} MiB/s)"
+    )
+    console = out()
+    line = f"{counts}; {amount}"
+    # One line when it fits, else two whole ones rather than a wrapped half.
+    console.print(line if len(line) <= console.width else f"{counts}\n{amount}")
     for failed in result.errors:
         err().print(f"  failed {failed.sid}: {escape(one_line(failed.error))}")
 

@@ -7,6 +7,7 @@ sized to the terminal: at 80 columns SIDs are shortened in the middle so nothing
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from ._media.progress import Progress as ProgressEvent
 
 MIB = 2**20
+IDLE = 2.0  # seconds without new bytes before a row says "waiting"
 # Widths of the fixed columns: "1234.5/1234.5 MiB", "123.4 MiB/s", "0:00:00", 1-space gaps.
 _FIXED = 17 + 11 + 7 + 4
 
@@ -43,6 +45,10 @@ class _Name(ProgressColumn):
         self.width = width
 
     def render(self, task: Task) -> Text:
+        state = task.fields.get("state")
+        if state:
+            name = shorten(task.description, self.width - len(state) - 1)
+            return Text(f"{name} {state}".ljust(self.width), no_wrap=True)
         return Text(shorten(task.description, self.width).ljust(self.width), no_wrap=True)
 
 
@@ -54,17 +60,25 @@ class _Size(ProgressColumn):
         return Text(f"{done:.1f}/{task.total / MIB:.1f} MiB".rjust(17))
 
 
+def _idle(task: Task) -> bool:
+    """No bytes for a while: rich would keep showing the last speed, which is no longer true."""
+    seen = task.fields.get("seen")
+    return not task.finished and seen is not None and time.monotonic() - seen > IDLE
+
+
 class _Speed(ProgressColumn):
     def render(self, task: Task) -> Text:
+        if _idle(task):
+            return Text("waiting".rjust(11))
         speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed / MIB:.1f} MiB/s".rjust(11))
+        return Text(("" if speed is None else f"{speed / MIB:.1f} MiB/s").rjust(11))
 
 
 class _Eta(ProgressColumn):
     max_refresh = 0.5
 
     def render(self, task: Task) -> Text:
-        left = task.time_remaining
+        left = None if _idle(task) else task.time_remaining
         if left is None:
             return Text("-:--:--".rjust(7))
         minutes, seconds = divmod(int(left), 60)
@@ -117,11 +131,23 @@ class DownloadProgress:
         kind = event.kind.value
         task = self._tasks.get(event.sid)
         if task is None and kind not in ("finished", "failed", "skipped"):
+            # A row from the first event on, a retried file included (it may have no bytes yet).
             task = self._tasks[event.sid] = self._progress.add_task(
-                event.path.name, total=event.bytes_total
+                event.path.name, total=event.bytes_total, state=""
             )
         if task is not None:
-            self._progress.update(task, completed=event.bytes_done, total=event.bytes_total)
+            # Before storage answers, the size from the listing stands in for Content-Length.
+            total = (
+                event.bytes_total if event.bytes_total is not None else self._sizes.get(event.sid)
+            )
+            self._progress.update(
+                task,
+                description=event.path.name,
+                completed=event.bytes_done,
+                total=total,
+                state="retrying" if kind == "retrying" else "",
+                seen=time.monotonic(),
+            )
             if kind in ("finished", "failed", "skipped"):
                 self._progress.remove_task(task)
                 del self._tasks[event.sid]
@@ -134,4 +160,5 @@ class DownloadProgress:
             completed=event.overall_bytes,
             total=self._total,
             description=self._label(done),
+            seen=time.monotonic(),
         )

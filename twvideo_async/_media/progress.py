@@ -16,6 +16,7 @@ class ProgressKind(str, enum.Enum):
     STARTED = "started"  # storage answered; ``bytes_total`` is known from here on
     BYTES = "bytes"  # more bytes reached the disk
     RESTARTED = "restarted"  # storage ignored Range or the object changed: back to zero
+    RETRYING = "retrying"  # an attempt failed and another follows after a pause; ``error`` why
     FINISHED = "finished"  # verified and renamed onto its final path
     SKIPPED = "skipped"  # already complete on disk
     FAILED = "failed"  # gave up; ``error`` says why

@@ -166,6 +166,7 @@ class Transfer:
                     self.url = None  # a fresh signed URL from /Media; no reason to wait
                     continue
                 reason = type(exc).__name__
+                failure: Exception = exc
             except _Mismatch as exc:
                 stalled += 1
                 if stalled >= self.max_attempts:
@@ -175,6 +176,7 @@ class Transfer:
                     ) from None
                 await self._restart()
                 reason = str(exc)
+                failure = exc
             delay = backoff_delay(stalled, requester.rng)
             logger.info(
                 "media %s: %s; attempt %d in %.2fs from byte %d",
@@ -184,6 +186,9 @@ class Transfer:
                 delay,
                 0 if self.part is None else self.part.size,
             )
+            # Shown by progress displays: without it a file between attempts has no row.
+            kept = 0 if self.part is None else self.part.size
+            await self.report(ProgressKind.RETRYING, kept, self.total, failure)
             await requester.sleep(delay)
 
     async def _attempt(self, url: str, offset: int) -> FileOutcome | None:
