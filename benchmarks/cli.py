@@ -230,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         clients.remove("twilio")
         twilio_note = (
             "twilio-python is not installed, so its column is skipped "
-            "(`pip install -e '.[bench]'` adds it)."
+            "(`pip install -r benchmarks/requirements.txt` adds it)."
         )
         print(f"note: {twilio_note}", file=sys.stderr)
     notes = [twilio_note] if twilio_note else []

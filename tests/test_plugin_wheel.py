@@ -37,14 +37,14 @@ def run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def declared_dependencies() -> list[str]:
-    text = (ROOT / "pyproject.toml").read_text()
-    match = re.search(r"^dependencies = \[(.*?)^\]", text, re.M | re.S)
-    assert match, "pyproject.toml lists its dependencies"
-    return re.findall(r'"([^"]+)"', match.group(1))
+    """The package's own requirements (no extras), as the installed metadata states them."""
+    from importlib.metadata import requires
+
+    return [r for r in requires("twvideo_async") or [] if "extra ==" not in r]
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A fresh venv with the wheel and the runners installed, and an empty project directory."""
     work = tmp_path_factory.mktemp("wheel")
     env = work / "venv"
@@ -59,14 +59,19 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    run(*pip, *RUNNERS, *declared_dependencies())
-    output, _ = build.communicate(timeout=300)
+    try:
+        run(*pip, *RUNNERS, *declared_dependencies())
+        output, _ = build.communicate(timeout=300)
+    finally:
+        if build.returncode is None:
+            build.kill()
+            build.communicate()
     assert build.returncode == 0, output
     (wheel,) = (work / "dist").glob("twvideo_async-*.whl")
     run(*pip, "--no-index", wheel)
     app = work / "app"
     app.mkdir()
-    return python, app
+    return python, app, wheel
 
 
 def examples() -> dict[str, tuple[str, list[str]]]:
@@ -86,8 +91,8 @@ def examples() -> dict[str, tuple[str, list[str]]]:
 
 
 @pytest.mark.slow
-def test_the_readme_example_in_every_documented_setup(project: tuple[Path, Path]) -> None:
-    python, app = project
+def test_the_readme_example_in_every_documented_setup(project: tuple[Path, Path, Path]) -> None:
+    python, app, _ = project
     procs = {}
     for name, (code, options) in examples().items():
         (app / name).mkdir()
@@ -116,3 +121,20 @@ def test_the_readme_example_in_every_documented_setup(project: tuple[Path, Path]
     text = outputs["no-runner"]
     assert procs["no-runner"].returncode == 1, text
     assert "install pytest-asyncio" in text and "@pytest.mark.anyio" in text, text
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_what_its_metadata_promises(project: tuple[Path, Path, Path]) -> None:
+    import zipfile
+
+    wheel = project[2]
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        text = archive.read(metadata).decode()
+    assert "twvideo_async/py.typed" in names
+    assert not any(n.startswith(("benchmarks/", "tests/")) for n in names)
+    extras = re.findall(r"^Provides-Extra: (\S+)$", text, re.M)
+    assert "bench" not in extras and {"cli", "starlette", "test"} <= set(extras)
+    assert "Classifier: Typing :: Typed" in text
+    assert "Description-Content-Type: text/markdown" in text
