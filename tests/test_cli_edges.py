@@ -311,3 +311,53 @@ def test_a_read_only_dest_is_one_line_up_front(
     line = one_line(err)
     assert "is not a writable directory" in line and ".part" not in line
     assert os.listdir(read_only_dir) == []
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback() -> None:
+    """`twvideo ... | head -1`: the pipe closes before the table is written."""
+    proc = subprocess.Popen(
+        [*TWVIDEO, "--emulator", "recordings", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # long before the emulator is up and the listing is printed
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_the_emulator_command_honours_the_seed_options() -> None:
+    """`twvideo --seed-rooms 2 emulator` seeds 2 rooms (it used to ignore the option)."""
+    import asyncio
+
+    proc = subprocess.Popen(
+        [*TWVIDEO, "--seed-rooms", "2", "--seed-media-size", "1000", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().split()[1]  # "API     http://127.0.0.1:PORT"
+        proc.stdout.readline()  # storage URL
+        exports = dict(
+            pair.split("=", 1) for pair in proc.stdout.readline().split()[1:]
+        )  # "export TWILIO_API_KEY_SID=... TWILIO_API_KEY_SECRET=..."
+
+        async def check() -> None:
+            from twvideo_async import VideoClient
+
+            sid, secret = exports["TWILIO_API_KEY_SID"], exports["TWILIO_API_KEY_SECRET"]
+            async with VideoClient(sid, secret, base_url=base) as client:
+                rooms = await client.rooms.list(status="completed").to_list()
+                recordings = await client.recordings.list().to_list()
+            assert len(rooms) == 2 and {r.size for r in recordings} == {1000}
+
+        asyncio.run(check())
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -23,16 +23,23 @@ if TYPE_CHECKING:
 MIB = 2**20
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit with status 1 itself; cli.main handles this like the JSON path does.
+        self.quiet = True
+        raise BrokenPipeError
+
+
 @cache
 def out() -> Console:
     # Piped output gets room for whole SIDs and dates instead of rich's 80-column default.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    return _Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @cache
 def err() -> Console:
     # Soft wrap: an error stays one line however narrow the terminal.
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def cell(value: Any) -> str:
