@@ -117,10 +117,14 @@ def test_conflicting_or_missing_settings_exit_2(
     assert code == 2 and expected in one_line(err)
 
 
-def test_missing_credentials_use_cli_wording(capsys: pytest.CaptureFixture[str]) -> None:
-    _, _, err = cli(capsys, "recordings", "download")
+def test_missing_credentials_use_cli_wording(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    dest = tmp_path / "not-created"
+    _, _, err = cli(capsys, "recordings", "download", "--dest", str(dest))
     line = one_line(err)
     assert "TWILIO_API_KEY_SID" in line and "--emulator" in line and "api_key_sid=" not in line
+    assert not dest.exists()  # nothing is made before the credentials are known
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -228,17 +228,28 @@ def check_global_options(args: argparse.Namespace) -> None:
         )
 
 
+def check_credentials(args: argparse.Namespace) -> None:
+    """Fail before any work when the environment has no credentials (and there is no emulator).
+
+    Also records which pair will be used, so a 401 can name it.
+    """
+    if args.emulator:
+        args.credentials = "the --emulator key"
+        return
+    names = credential_names()
+    if names is None:
+        raise CliError(
+            "no Twilio credentials: set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET (or "
+            "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or add --emulator to try it offline"
+        )
+    args.credentials = names
+
+
 @contextlib.asynccontextmanager
 async def open_client(args: argparse.Namespace) -> AsyncIterator[VideoClient]:
     """The client for a command: the account in the environment, or a fresh ``--emulator``."""
+    check_credentials(args)
     if not args.emulator:
-        names = credential_names()
-        if names is None:
-            raise CliError(
-                "no Twilio credentials: set TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET (or "
-                "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN), or add --emulator to try it offline"
-            )
-        args.credentials = names
         async with VideoClient(base_url=args.base_url) as client:
             yield client
         return
@@ -255,6 +266,5 @@ async def open_client(args: argparse.Namespace) -> AsyncIterator[VideoClient]:
             )
         )
         sid, secret = emu.credentials
-        args.credentials = "the --emulator key"
         async with VideoClient(sid, secret, base_url=emu.base_url) as client:
             yield client

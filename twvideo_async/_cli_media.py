@@ -180,6 +180,7 @@ async def _download(args: argparse.Namespace) -> int:
     from . import _cli_output as show
     from ._cli_progress import DownloadProgress
 
+    base.check_credentials(args)  # before --dest is created
     dest = check_dest(args.dest)
     enabled = not args.no_progress and show.err().is_terminal
     async with base.open_client(args) as client:
