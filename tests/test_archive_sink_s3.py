@@ -288,3 +288,18 @@ async def test_a_part_refused_mid_upload_aborts_the_multipart_upload(
         assert s3_bucket.uploads() == ["archive/" + KEY]
         assert f"{KEY} in s3://{s3_bucket.name}/archive" in caplog.text
         assert "incomplete multipart upload" in caplog.text
+
+
+def test_a_store_that_cannot_be_configured_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AZURE_STORAGE_ACCOUNT_NAME", raising=False)
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_KEY", "c2VjcmV0LWF6dXJlLWtleQ==")
+    with pytest.raises(errors.ConfigurationError, match="AZURE_STORAGE_ACCOUNT_NAME") as caught:
+        open_sink("az://container/prefix")
+    assert "c2VjcmV0LWF6dXJlLWtleQ==" not in str(caught.value)
+    assert caught.value.__context__ is None
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "account")
+    sink = open_sink("az://container/prefix")
+    assert repr(sink) == "<ObjectStoreSink az://container/prefix>"
+    assert "c2VjcmV0" not in repr(sink) + sink.url

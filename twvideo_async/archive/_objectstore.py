@@ -38,7 +38,7 @@ from obstore.exceptions import (
 from obstore.store import from_url
 
 from .._logging import logger
-from ..errors import InvalidRequestError
+from ..errors import ConfigurationError, InvalidRequestError
 from ._sink import ObjectInfo, SinkError, check_key, check_metadata, check_size
 
 if TYPE_CHECKING:
@@ -118,6 +118,14 @@ def _raise_detached(error: SinkError) -> NoReturn:
         error.__context__ = None
 
 
+def _raise_configuration(message: str) -> NoReturn:
+    error = ConfigurationError(message)
+    try:
+        raise error
+    finally:
+        error.__context__ = None
+
+
 class ObjectStoreSink:
     """Objects below ``s3://bucket/prefix``, ``gs://bucket/prefix`` or ``az://container/prefix``.
 
@@ -160,7 +168,11 @@ class ObjectStoreSink:
                 store = from_url(url, **options)
             except (BaseError, ValueError, TypeError) as exc:
                 self._secrets = self._collect_secrets(options)
-                _raise_detached(SinkError(f"cannot configure {self.url}: {self._describe(exc)}"))
+                _raise_configuration(
+                    f"cannot configure {self.url}: {self._describe(exc)} (obstore reads the "
+                    "store's standard environment variables, e.g. AWS_REGION, "
+                    "GOOGLE_SERVICE_ACCOUNT, AZURE_STORAGE_ACCOUNT_NAME)"
+                )
         self.store: ObjectStore = store
         self._secrets = self._collect_secrets(options)
 
