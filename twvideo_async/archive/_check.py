@@ -109,6 +109,23 @@ async def hash_object(sink: Sink, key: str) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+def object_problem(info: ObjectInfo | None, expected: Expected) -> str | None:
+    """Why the object ``info`` describes is not the archived copy (None when it is)."""
+    item = expected.item
+    if info is None:
+        return "the object is missing at the destination"
+    if info.size != expected.size:
+        return f"the object has {info.size} bytes, the ledger {expected.size}"
+    if expected.etag is not None and info.etag != expected.etag:
+        return "the object was rewritten since it was archived (its etag changed)"
+    if info.metadata.get("twvideo-sid") != item.sid:
+        return "the object's twvideo-sid metadata does not name this item"
+    stored = info.metadata.get("twvideo-sha256")
+    if stored is not None and stored != expected.sha256:
+        return "the object's twvideo-sha256 metadata differs from the ledger"
+    return None
+
+
 async def check_object(sink: Sink, expected: Expected, *, download: bool = False) -> str | None:
     """None when the object at the item's key is the archived copy, else the reason.
 
@@ -119,18 +136,9 @@ async def check_object(sink: Sink, expected: Expected, *, download: bool = False
     item = expected.item
     key = item.media_key
     try:
-        info = await sink.head(key)
-        if info is None:
-            return "the object is missing at the destination"
-        if info.size != expected.size:
-            return f"the object has {info.size} bytes, the ledger {expected.size}"
-        if expected.etag is not None and info.etag != expected.etag:
-            return "the object was rewritten since it was archived (its etag changed)"
-        if info.metadata.get("twvideo-sid") != item.sid:
-            return "the object's twvideo-sid metadata does not name this item"
-        stored = info.metadata.get("twvideo-sha256")
-        if stored is not None and stored != expected.sha256:
-            return "the object's twvideo-sha256 metadata differs from the ledger"
+        problem = object_problem(await sink.head(key), expected)
+        if problem is not None:
+            return problem
         block = await read_sidecar(sink, item)
         if isinstance(block, str):
             return block

@@ -17,7 +17,7 @@ import attrs
 
 from .._logging import logger
 from ..errors import MediaNotReadyError, NotFoundError, TwilioVideoError
-from ._check import Expected, check_object, hash_object, read_sidecar, write_sidecar
+from ._check import Expected, hash_object, object_problem, read_sidecar, write_sidecar
 from ._copy import copy_to_sink
 from ._keys import ArchiveItem, kind_of_sid
 from ._ledger import WORK_STATES, Ledger, LedgerRow, State, new_worker_id
@@ -221,8 +221,12 @@ async def _pending(
 async def _finish(sink: Sink, fence: _Fence, expected: Expected, *, copied: int) -> ItemResult:
     """Write the sidecar, check the committed object, record ``verified``."""
     item = expected.item
-    await write_sidecar(sink, expected)
-    reason = await check_object(sink, expected)
+    written = await write_sidecar(sink, expected)
+    # The sidecar was just stored atomically (``written`` describes it); the media object is
+    # looked up again, so what the ledger records is what the destination holds.
+    reason = object_problem(await sink.head(item.media_key), expected)
+    if reason is None and written.size <= 0:
+        reason = "the sidecar was stored empty"
     if reason is not None:
         await fence.move(item.sid, State.FAILED, last_error=f"after the copy: {reason}")
         return ItemResult(sid=item.sid, outcome="failed", error=reason, bytes=copied)
