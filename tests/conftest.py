@@ -11,6 +11,7 @@ import aioresponses.core as _arc
 from aiohttp import ClientResponse, StreamReader
 from aiohttp.client_proto import ResponseHandler
 
+from tests.pg_server import backend, pg_database, pg_server
 from tests.s3_server import s3_bucket, s3_server
 
 if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
@@ -29,5 +30,5 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
 
     _arc.stream_reader_factory = _reader
 
-# The moto S3 server fixtures (the server starts only when a test asks for it).
-__all__ = ["s3_bucket", "s3_server"]
+# The moto S3 and PostgreSQL server fixtures (a server starts only when a test asks for it).
+__all__ = ["backend", "pg_database", "pg_server", "s3_bucket", "s3_server"]

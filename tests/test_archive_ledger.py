@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.pg_server import LedgerBackend
 from twvideo_async import VideoClient, errors
 from twvideo_async.archive import ArchiveItem, SQLiteLedger, State, iter_rows, open_ledger
 from twvideo_async.archive._discover import Discovery, discover
@@ -93,8 +94,10 @@ def test_odd_wire_values_never_reach_a_key() -> None:
 # -- states and fencing --------------------------------------------------------------------------
 
 
-async def test_upsert_is_idempotent_and_refreshes_only_uncopied_rows(tmp_path: Path) -> None:
-    async with SQLiteLedger(tmp_path / "l.sqlite") as ledger:
+async def test_upsert_is_idempotent_and_refreshes_only_uncopied_rows(
+    backend: LedgerBackend,
+) -> None:
+    async with backend.open() as ledger:
         assert await ledger.upsert([item(1), item(2), item(1)]) == 2
         assert await ledger.upsert([item(1), item(2)]) == 0
         row = await ledger.get(item(1).sid)
@@ -115,9 +118,9 @@ async def test_upsert_is_idempotent_and_refreshes_only_uncopied_rows(tmp_path: P
 
 
 async def test_a_transition_by_the_wrong_worker_or_from_the_wrong_state_changes_nothing(
-    tmp_path: Path,
+    backend: LedgerBackend,
 ) -> None:
-    async with SQLiteLedger(tmp_path / "l.sqlite") as ledger:
+    async with backend.open() as ledger:
         await ledger.upsert([item(1)])
         (row,) = await ledger.claim("alice", 5, 60)
         assert row.worker == "alice" and row.lease_until is not None
@@ -146,16 +149,15 @@ async def test_a_transition_by_the_wrong_worker_or_from_the_wrong_state_changes_
 
 
 async def test_an_expired_lease_is_reclaimed_and_its_old_holder_is_fenced_out(
-    tmp_path: Path,
+    backend: LedgerBackend,
 ) -> None:
-    clock = Clock()
-    async with SQLiteLedger(tmp_path / "l.sqlite", clock=clock) as ledger:
+    async with backend.open() as ledger:
         await ledger.upsert([item(1), item(2)])
         first = await ledger.claim("alice", 10, 30, count_attempt=True)
         assert [r.attempts for r in first] == [1, 1]
-        clock.now += 20
+        backend.advance(20)
         assert await ledger.renew("alice", [first[0].sid], 30) == 1  # alice keeps item 1 alive
-        clock.now += 15  # item 2's lease has expired, item 1's has not
+        backend.advance(15)  # item 2's lease has expired, item 1's has not
         (taken,) = await ledger.claim("bob", 10, 30, count_attempt=True)
         assert taken.sid == first[1].sid and taken.worker == "bob" and taken.attempts == 2
         assert not await ledger.transition(taken.sid, "alice", State.DISCOVERED, State.ARCHIVED)
@@ -164,21 +166,21 @@ async def test_an_expired_lease_is_reclaimed_and_its_old_holder_is_fenced_out(
 
 
 async def test_pending_rows_wait_for_not_before_and_failed_rows_are_requeued(
-    tmp_path: Path,
+    backend: LedgerBackend,
 ) -> None:
-    clock = Clock()
-    async with SQLiteLedger(tmp_path / "l.sqlite", clock=clock) as ledger:
+    async with backend.open() as ledger:
         await ledger.upsert([item(1), item(2)])
         one, two = await ledger.claim("w", 2, 60)
+        wake = backend.now() + 5
         await ledger.transition(
-            one.sid, "w", State.DISCOVERED, State.PENDING, changes={"not_before": clock.now + 5}
+            one.sid, "w", State.DISCOVERED, State.PENDING, changes={"not_before": wake}
         )
         await ledger.transition(
             two.sid, "w", State.DISCOVERED, State.FAILED, changes={"last_error": "x"}
         )
-        assert await ledger.next_wakeup() == clock.now + 5
+        assert await ledger.next_wakeup() == wake
         assert await ledger.claim("w", 5, 60) == []
-        clock.now += 5
+        backend.advance(5)
         assert [r.sid for r in await ledger.claim("w", 5, 60)] == [one.sid]
         assert await ledger.requeue_failed() == 1
         again = await ledger.get(two.sid)
@@ -187,7 +189,7 @@ async def test_pending_rows_wait_for_not_before_and_failed_rows_are_requeued(
         assert counts == {State.PENDING: (1, 1001), State.DISCOVERED: (1, 1002)}
 
 
-async def test_a_dead_local_workers_leases_are_released(tmp_path: Path) -> None:
+async def test_a_dead_local_workers_leases_are_released(backend: LedgerBackend) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "import os; print(os.getpid())", stdout=asyncio.subprocess.PIPE
     )
@@ -196,7 +198,7 @@ async def test_a_dead_local_workers_leases_are_released(tmp_path: Path) -> None:
     assert local_worker_is_dead(dead)
     assert not local_worker_is_dead(new_worker_id())  # this process
     assert not local_worker_is_dead("other-host:1:beef")
-    async with SQLiteLedger(tmp_path / "l.sqlite") as ledger:
+    async with backend.open() as ledger:
         await ledger.upsert([item(1), item(2)])
         await ledger.claim(dead, 1, 3600)
         await ledger.claim("other-host:1:beef", 1, 3600)
@@ -205,13 +207,12 @@ async def test_a_dead_local_workers_leases_are_released(tmp_path: Path) -> None:
         assert row.sid == item(1).sid
 
 
-async def test_the_ledger_refuses_another_destination(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    async with SQLiteLedger(path) as ledger:
+async def test_the_ledger_refuses_another_destination(backend: LedgerBackend) -> None:
+    async with backend.open() as ledger:
         assert await ledger.destination() is None
         await ledger.bind_destination("file:///data/archive")
         await ledger.bind_destination("file:///data/archive")
-    async with open_ledger(path) as ledger:
+    async with open_ledger(backend.location) as ledger:
         assert await ledger.destination() == "file:///data/archive"
         with pytest.raises(errors.ConfigurationError, match="belongs to the destination"):
             await ledger.bind_destination("s3://bucket/other")
@@ -226,27 +227,29 @@ async def test_a_file_that_is_not_a_ledger_is_a_clear_error(tmp_path: Path) -> N
     with pytest.raises(errors.ConfigurationError, match="does not exist"):
         async with SQLiteLedger(tmp_path / "missing" / "l.sqlite"):
             pass
-    with pytest.raises(errors.ConfigurationError, match="postgresql"):
-        open_ledger("postgresql://localhost/db")
+    with pytest.raises(errors.ConfigurationError, match="postgresql:// URL"):
+        open_ledger("mysql://localhost/db")
 
 
-async def test_the_file_is_wal_and_iter_rows_pages_through_everything(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    async with SQLiteLedger(path) as ledger:
+async def test_iter_rows_pages_through_everything_and_sqlite_is_wal(
+    backend: LedgerBackend,
+) -> None:
+    async with backend.open() as ledger:
         await ledger.upsert([item(n) for n in range(25)])
         sids = [r.sid async for r in iter_rows(ledger, page=7)]
         assert sids == sorted(item(n).sid for n in range(25))
         assert [r.sid async for r in iter_rows(ledger, states=[State.VERIFIED])] == []
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if backend.kind == "sqlite":
+        with sqlite3.connect(backend.location) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 CLAIMER = """
 import asyncio, sys
-from twvideo_async.archive import SQLiteLedger
+from twvideo_async.archive import open_ledger
 async def main():
     got = []
-    async with SQLiteLedger(sys.argv[1]) as ledger:
+    async with open_ledger(sys.argv[1]) as ledger:
         while rows := await ledger.claim(sys.argv[2], 3, 600):
             got += [r.sid for r in rows]
     print("\\n".join(got))
@@ -254,13 +257,14 @@ asyncio.run(main())
 """
 
 
-async def test_processes_sharing_a_file_never_claim_the_same_row(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite"
-    async with SQLiteLedger(path) as ledger:
+async def test_processes_sharing_a_ledger_never_claim_the_same_row(
+    backend: LedgerBackend,
+) -> None:
+    async with backend.open() as ledger:
         await ledger.upsert([item(n) for n in range(120)])
     procs = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CLAIMER, str(path), f"w{n}", stdout=asyncio.subprocess.PIPE
+            sys.executable, "-c", CLAIMER, backend.location, f"w{n}", stdout=asyncio.subprocess.PIPE
         )
         for n in range(3)
     ]
@@ -291,13 +295,15 @@ class _Counted:
         return self._resource.list(**kwargs)
 
 
-async def test_discovery_stores_a_cursor_and_a_rerun_resumes_from_it(tmp_path: Path) -> None:
+async def test_discovery_stores_a_cursor_and_a_rerun_resumes_from_it(
+    backend: LedgerBackend,
+) -> None:
     async with Emulator(seed=3) as emu:
         seeded = emu.seed(rooms=3, recordings_per_room=2, compositions_per_room=1)
         async with VideoClient(*emu.credentials, base_url=emu.base_url) as client:
             counting = CountingClient(client)
             plan = Discovery.build(since=datetime(2020, 1, 1, tzinfo=timezone.utc))
-            async with SQLiteLedger(tmp_path / "l.sqlite") as ledger:
+            async with backend.open() as ledger:
                 assert await discover(counting, ledger, plan) == 9  # type: ignore[arg-type]
                 first = len(counting.windows)
                 assert first > 4

@@ -5,7 +5,8 @@ Twilio only what is proven copied.
   (through obstore, the ``objectstore`` extra) or a local directory (:class:`LocalSink`).
 - :func:`copy_to_sink` streams one media object into a sink, checking size, storage's MD5 and a
   SHA-256 before the object becomes visible; it retries transient failures.
-- A *ledger* (:class:`SQLiteLedger` by default, any :class:`Ledger`) keeps one durable row per
+- A *ledger* (:class:`SQLiteLedger` by default, :class:`PostgresLedger` for many machines,
+  any :class:`Ledger`) keeps one durable row per
   media item: what was discovered, copied where with which SHA-256, verified, deleted at Twilio.
 
 Writers are all-or-nothing: nothing appears at a key until it is committed, and an aborted or
@@ -30,6 +31,7 @@ from ._local import LocalSink
 from ._one import ItemResult, archive_one
 from ._open import open_sink
 from ._open_ledger import open_ledger
+from ._postgres import PostgresLedger
 from ._sink import ObjectInfo, Sink, SinkError, SinkWriter, check_key
 from ._sqlite import SQLiteLedger
 from ._verify import verify_archive
@@ -44,6 +46,7 @@ __all__ = [
     "LedgerRow",
     "LocalSink",
     "ObjectInfo",
+    "PostgresLedger",
     "SQLiteLedger",
     "Sink",
     "SinkError",

@@ -1,7 +1,8 @@
 """The whole archive job: discover into the ledger, then copy, check and record every item.
 
 Discovery runs as one task while ``concurrency`` workers claim what is already discovered, so
-copying starts at once on a large account. Items not ready at Twilio become ``pending`` and are
+copying starts at once on a large account; across processes sharing the ledger, one discovers at
+a time (``Ledger.exclusive``). Items not ready at Twilio become ``pending`` and are
 claimed again after their backoff, until ``ready_timeout`` after the start of the run; what is
 still not ready then stays pending in the ledger for the next run. Leases are renewed while
 transfers run and dropped when the run ends however it ends, so a rerun (or another process on
@@ -207,7 +208,16 @@ class _Job:
                 self._emit("discovered", count=new)
 
         try:
-            await discover(self.client, self.ledger, plan, on_items=found)
+            # One discoverer at a time across every process on this ledger (the cursor is
+            # shared); the others work on what is already discovered, and each takes its turn
+            # once the lock is free: from the shared cursor that is a short re-listing of the
+            # last unsettled window, and it takes over if the discoverer died.
+            while True:
+                async with self.ledger.exclusive("discovery") as mine:
+                    if mine:
+                        await discover(self.client, self.ledger, plan, on_items=found)
+                        break
+                await asyncio.sleep(_POLL)
         except Exception as exc:
             # Discovery failing (Twilio down, bad credentials) fails the run, but what was
             # already discovered is still archived.

@@ -19,6 +19,7 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
@@ -180,6 +181,12 @@ class Ledger(Protocol):
 
     async def requeue_failed(self) -> int:
         """Make ``failed`` rows ``discovered`` again (a new run retries them)."""
+        ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """``async with ledger.exclusive("discovery") as mine:``: hold the ledger-wide lock
+        ``name`` for the block if no other worker holds it; ``mine`` says whether this one got
+        it. Never waits; a holder that dies loses the lock at once."""
         ...
 
     async def get(self, sid: str) -> LedgerRow | None: ...

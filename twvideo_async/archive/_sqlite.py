@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -79,7 +80,7 @@ def _marks(values: Collection[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-def _row(values: sqlite3.Row) -> LedgerRow:
+def _row(values: sqlite3.Row | Mapping[str, Any]) -> LedgerRow:
     item = ArchiveItem.restore(
         sid=values["sid"],
         room_sid=values["room_sid"],
@@ -226,6 +227,32 @@ class SQLiteLedger:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Hold the ledger-wide lock ``name`` for the block if no other process holds it (an
+        ``flock`` on ``<ledger>.<name>.lock``, dropped by the kernel when a holder dies);
+        yields whether this process got it. Never waits. Where ``fcntl`` is missing (Windows)
+        it always yields True: the only lock is discovery's, and two discoveries at once are
+        harmless (upserts are idempotent), only wasteful."""
+        if not name.isalnum():
+            raise InvalidRequestError(f"a lock name is letters and digits, got {name!r}")
+        try:
+            import fcntl
+        except ImportError:
+            yield True
+            return
+        # Opening a small local file: instant, no thread needed.
+        fd = os.open(f"{self.path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing drops the lock
 
     # -- destination and cursors ---------------------------------------------------------------
 
@@ -543,3 +570,13 @@ def _check_lease(worker: str, lease_seconds: float) -> None:
         raise InvalidRequestError("worker must be a non-empty id (see new_worker_id())")
     if not lease_seconds > 0:
         raise InvalidRequestError(f"lease_seconds must be > 0, got {lease_seconds!r}")
+
+
+# Shared with the PostgreSQL ledger: the same columns, checks and rules.
+REFRESHABLE, STAMPS, check_lease, item_values, row_of = (
+    _REFRESHABLE,
+    _STAMP,
+    _check_lease,
+    _item_values,
+    _row,
+)

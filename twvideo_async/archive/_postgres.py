@@ -1,0 +1,532 @@
+"""A ledger in PostgreSQL, shared by worker processes on many machines (the ``postgres`` extra).
+
+Same columns, states and lease protocol as :class:`SQLiteLedger`; what changes is how a claim is
+made safe across machines: ``UPDATE ... WHERE sid IN (SELECT ... FOR UPDATE SKIP LOCKED)`` locks
+the rows it leases and skips rows another claim is leasing at that moment, so two workers never
+get the same item and never wait for each other. Every time (leases, stamps) comes from the
+database's ``now()``, so worker clocks need not agree; only ``not_before`` of a pending item is
+the worker's own time (a skew delays a retry by that much, nothing more).
+
+The driver is psycopg 3: it has a native asyncio API (``AsyncConnection``), server-side
+parameter binding, and it is what procrastinate (the PostgreSQL job queue the README shows with
+``archive_one``) runs on, so one driver serves both. asyncpg is faster on bulk reads, which a
+ledger does not do; it would be a second driver for users of procrastinate.
+
+One connection per ledger object, used by one call at a time (calls are short transactions, as
+on SQLite's single thread). A call whose caller is cancelled still finishes, so a transaction
+either happens entirely or not at all. After a lost connection the next call reconnects.
+The DSN's password never appears in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..errors import ConfigurationError, InvalidRequestError
+from ._keys import ArchiveItem
+from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerRow, State
+from ._sqlite import REFRESHABLE, SCHEMA_VERSION, STAMPS, check_lease, item_values, row_of
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresLedger", "redact_dsn"]
+
+T = TypeVar("T")
+ITEMS, META = "twvideo_archive_items", "twvideo_archive_meta"
+_NOW = "extract(epoch from now())::float8"
+# COLLATE "C": SIDs and dates order bytewise, exactly as in SQLite, whatever the database's locale.
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {META} (name TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS {ITEMS} (
+    sid TEXT COLLATE "C" PRIMARY KEY,
+    kind TEXT NOT NULL,
+    room_sid TEXT NOT NULL,
+    date_created TEXT COLLATE "C" NOT NULL,
+    size BIGINT,
+    extension TEXT NOT NULL,
+    status TEXT,
+    media_external_location TEXT,
+    raw TEXT,
+    state TEXT NOT NULL,
+    sha256 TEXT,
+    dest_key TEXT,
+    etag TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    reason TEXT,
+    worker TEXT,
+    lease_until DOUBLE PRECISION,
+    not_before DOUBLE PRECISION,
+    discovered_at DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    archived_at DOUBLE PRECISION,
+    verified_at DOUBLE PRECISION,
+    deleted_at DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS {ITEMS}_by_state ON {ITEMS} (state, not_before)
+"""
+_SCHEMA_LOCK = 0x7477_7669_6465_6F00  # "twvideo\0": one creator of the tables at a time
+_ITEM_COLUMNS = (
+    "room_sid",
+    "date_created",
+    "size",
+    "extension",
+    "status",
+    "media_external_location",
+    "raw",
+)
+_ITEM_SET = (
+    "room_sid=%s, date_created=%s, size=%s, extension=%s, status=%s, "
+    "media_external_location=%s, raw=%s"
+)
+
+
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` with its password (in the userinfo or a ``password=`` parameter) as ``***``."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return "postgresql://***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if colon else f"{user}@{hostport}"
+    query = urlencode(
+        [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _secrets_of(dsn: str) -> list[str]:
+    found: list[str] = []
+    with contextlib.suppress(ValueError):
+        parts = urlsplit(dsn)
+        if parts.password:
+            found.append(parts.password)
+        found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
+    return [s for s in found if s]
+
+
+def _lock_key(name: str) -> int:
+    digest = hashlib.sha256(f"twvideo-archive:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PostgresLedger:
+    """A :class:`~twvideo_async.archive.Ledger` in a PostgreSQL database (tables
+    ``twvideo_archive_items`` and ``twvideo_archive_meta``, created on first use).
+
+    ``async with PostgresLedger("postgresql://user:pass@host/db") as ledger:``. Needs the
+    ``postgres`` extra (``pip install 'twvideo_async[postgres]'``).
+    """
+
+    def __init__(self, dsn: str, *, connect_timeout: float = 30.0) -> None:
+        if not isinstance(dsn, str) or not dsn.startswith(("postgresql://", "postgres://")):
+            raise InvalidRequestError("a PostgreSQL ledger needs a postgresql:// URL")
+        self._dsn = dsn
+        self._secrets = _secrets_of(dsn)
+        self.location = redact_dsn(dsn)
+        self._connect_timeout = connect_timeout
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<PostgresLedger {self.location!r}>"
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    async def _open(self) -> psycopg.AsyncConnection[Any]:
+        try:
+            import psycopg
+            from psycopg.rows import dict_row
+        except ImportError:
+            raise ConfigurationError(
+                "a postgresql:// ledger needs psycopg: pip install 'twvideo_async[postgres]'"
+            ) from None
+        try:
+            return await psycopg.AsyncConnection.connect(
+                self._dsn,
+                autocommit=True,
+                row_factory=dict_row,
+                connect_timeout=max(1, round(self._connect_timeout)),
+            )
+        except psycopg.Error as exc:
+            # ``from None``: the driver's exception is not chained, only its scrubbed text kept.
+            raise ConfigurationError(
+                f"cannot open the ledger {self.location}: {self._scrub(str(exc)).strip()}"
+            ) from None
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        conn = self._conn
+        if conn is not None and (conn.closed or conn.broken):
+            with contextlib.suppress(Exception):
+                await conn.close()
+            conn = self._conn = None
+        if conn is None:
+            conn = await self._open()
+            try:
+                await self._create(conn)
+            except BaseException:
+                await conn.close()
+                raise
+            self._conn = conn
+        return conn
+
+    async def _create(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    await conn.execute(statement.encode())
+            found = await _one(conn, f"SELECT value FROM {META} WHERE name='schema'")
+            if found is None:
+                await conn.execute(
+                    f"INSERT INTO {META} VALUES ('schema', %s)".encode(), (SCHEMA_VERSION,)
+                )
+            elif found["value"] != SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"{self.location} holds a ledger of schema {found['value']}; this version "
+                    f"of twvideo_async reads schema {SCHEMA_VERSION}"
+                )
+
+    async def _run(self, fn: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+        if self._closed:
+            raise RuntimeError("this ledger is closed")
+
+        async def call() -> T:
+            async with self._lock:
+                conn = await self._connection()
+                return await fn(conn)
+
+        # Shielded: a cancelled caller stops waiting, the transaction still completes.
+        task = asyncio.ensure_future(call())
+        self._tasks.add(task)
+        task.add_done_callback(_forget(self._tasks))
+        return await asyncio.shield(task)
+
+    async def aclose(self) -> None:
+        """Wait for calls in flight, then close the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def __aenter__(self) -> PostgresLedger:
+        async def noop(conn: psycopg.AsyncConnection[Any]) -> None:
+            return None
+
+        await self._run(noop)  # connect (and create the tables) now: errors surface here
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Hold the ledger-wide lock ``name`` for the block if nobody else holds it (a session
+        advisory lock on a connection of its own: a worker that dies drops it with its
+        connection); yields whether this worker got it. Never waits."""
+        conn = await self._open()
+        try:
+            found = await _one(conn, "SELECT pg_try_advisory_lock(%s) AS got", (_lock_key(name),))
+            yield bool(found and found["got"])
+        finally:
+            await conn.close()
+
+    # -- destination and cursors ---------------------------------------------------------------
+
+    async def bind_destination(self, url: str) -> None:
+        async def bind(conn: psycopg.AsyncConnection[Any]) -> None:
+            async with conn.transaction():
+                await conn.execute(
+                    f"INSERT INTO {META} VALUES ('destination', %s) "
+                    "ON CONFLICT DO NOTHING".encode(),
+                    (url,),
+                )
+                found = await _one(conn, f"SELECT value FROM {META} WHERE name='destination'")
+            if found is not None and found["value"] != url:
+                raise ConfigurationError(
+                    f"the ledger {self.location} belongs to the destination {found['value']}, "
+                    f"not {url}: use that destination, or another --ledger for this one"
+                )
+
+        await self._run(bind)
+
+    async def destination(self) -> str | None:
+        return await self._meta("destination")
+
+    async def get_cursor(self, name: str) -> str | None:
+        return await self._meta(f"cursor:{name}")
+
+    async def _meta(self, key: str) -> str | None:
+        async def get(conn: psycopg.AsyncConnection[Any]) -> str | None:
+            found = await _one(conn, f"SELECT value FROM {META} WHERE name=%s", (key,))
+            return None if found is None else str(found["value"])
+
+        return await self._run(get)
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        async def put(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(
+                f"INSERT INTO {META} VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET value=EXCLUDED.value".encode(),
+                (f"cursor:{name}", value),
+            )
+
+        await self._run(put)
+
+    # -- items ---------------------------------------------------------------------------------
+
+    async def upsert(self, items: Sequence[ArchiveItem]) -> int:
+        unique = list({item.sid: item for item in items}.values())
+        if not unique:
+            return 0
+
+        async def upsert(conn: psycopg.AsyncConnection[Any]) -> int:
+            new = 0
+            async with conn.transaction():
+                for item in unique:
+                    cur = await conn.execute(
+                        f"INSERT INTO {ITEMS} (sid, kind, room_sid, date_created, size, "
+                        "extension, status, media_external_location, raw, state, "
+                        f"discovered_at, updated_at) VALUES "
+                        f"(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,{_NOW},{_NOW}) "
+                        "ON CONFLICT (sid) DO NOTHING".encode(),
+                        (item.sid, item.kind, *item_values(item), State.DISCOVERED.value),
+                    )
+                    if cur.rowcount == 1:
+                        new += 1
+                        continue
+                    await conn.execute(
+                        f"UPDATE {ITEMS} SET {_ITEM_SET}, updated_at={_NOW} "
+                        "WHERE sid=%s AND state = ANY(%s)".encode(),
+                        (*item_values(item), item.sid, list(REFRESHABLE)),
+                    )
+            return new
+
+        return await self._run(upsert)
+
+    async def claim(
+        self,
+        worker: str,
+        limit: int,
+        lease_seconds: float,
+        *,
+        states: Collection[State] = WORK_STATES,
+        sids: Collection[str] | None = None,
+        count_attempt: bool = False,
+    ) -> list[LedgerRow]:
+        check_lease(worker, lease_seconds)
+        if limit < 1 or not states:
+            return []
+        wanted = [State(s).value for s in states]
+        chosen = list(sids) if sids is not None else None
+        if chosen is not None and not chosen:
+            return []
+        where = (
+            f"state = ANY(%s) AND (worker IS NULL OR lease_until < {_NOW}) "
+            f"AND (state != 'pending' OR not_before IS NULL OR not_before <= {_NOW})"
+        )
+        params: list[Any] = [wanted]
+        if chosen is not None:
+            where += " AND sid = ANY(%s)"
+            params.append(chosen)
+        bump = ", attempts = attempts + 1" if count_attempt else ""
+        query = (
+            f"UPDATE {ITEMS} SET worker=%s, lease_until={_NOW} + %s{bump} "
+            f"WHERE sid IN (SELECT sid FROM {ITEMS} WHERE {where} "
+            "ORDER BY date_created, sid LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *"
+        )
+
+        async def claim(conn: psycopg.AsyncConnection[Any]) -> list[LedgerRow]:
+            cur = await conn.execute(query.encode(), (worker, float(lease_seconds), *params, limit))
+            found = await cur.fetchall()
+            found.sort(key=lambda r: (r["date_created"], r["sid"]))
+            return [row_of(r) for r in found]
+
+        return await self._run(claim)
+
+    async def renew(self, worker: str, sids: Collection[str], lease_seconds: float) -> int:
+        check_lease(worker, lease_seconds)
+        held = list(sids)
+        if not held:
+            return 0
+        return await self._count(
+            f"UPDATE {ITEMS} SET lease_until={_NOW} + %s WHERE worker=%s AND sid = ANY(%s)",
+            (float(lease_seconds), worker, held),
+        )
+
+    async def transition(
+        self,
+        sid: str,
+        worker: str,
+        from_state: State,
+        to_state: State,
+        *,
+        changes: Mapping[str, Any] | None = None,
+        release: bool = True,
+    ) -> bool:
+        changes = dict(changes or {})
+        unknown = set(changes) - CHANGE_FIELDS
+        if unknown:
+            raise InvalidRequestError(f"a transition cannot set {sorted(unknown)}")
+        from_state, to_state = State(from_state), State(to_state)
+        sets = ["state=%s", f"updated_at={_NOW}"]
+        values: list[Any] = [to_state.value]
+        # Column -> value; a change named explicitly wins over the item's field (as in SQLite,
+        # where the later assignment wins; PostgreSQL refuses a column assigned twice).
+        assign: dict[str, Any] = {}
+        item = changes.pop("item", None)
+        if item is not None:
+            assign.update(zip(_ITEM_COLUMNS, item_values(item)))
+        assign.update(changes)  # names checked against CHANGE_FIELDS above
+        for name, value in assign.items():
+            sets.append(f"{name}=%s")
+            values.append(value)
+        stamp = STAMPS.get(to_state)
+        if stamp is not None and (to_state != from_state or to_state is State.VERIFIED):
+            sets.append(f"{stamp}={_NOW}")
+        if release:
+            sets.append("worker=NULL, lease_until=NULL")
+        moved = await self._count(
+            f"UPDATE {ITEMS} SET {', '.join(sets)} WHERE sid=%s AND worker=%s AND state=%s",
+            (*values, sid, worker, from_state.value),
+        )
+        return moved == 1
+
+    async def release(self, worker: str, sids: Collection[str] | None = None) -> int:
+        query = f"UPDATE {ITEMS} SET worker=NULL, lease_until=NULL WHERE worker=%s"
+        params: list[Any] = [worker]
+        if sids is not None:
+            chosen = list(sids)
+            if not chosen:
+                return 0
+            query += " AND sid = ANY(%s)"
+            params.append(chosen)
+        return await self._count(query, params)
+
+    async def release_dead(self, is_dead: Callable[[str], bool]) -> int:
+        async def reap(conn: psycopg.AsyncConnection[Any]) -> int:
+            cur = await conn.execute(
+                f"SELECT DISTINCT worker FROM {ITEMS} WHERE worker IS NOT NULL "
+                f"AND lease_until >= {_NOW}".encode()
+            )
+            dead = [r["worker"] for r in await cur.fetchall() if is_dead(r["worker"])]
+            if not dead:
+                return 0
+            cur = await conn.execute(
+                f"UPDATE {ITEMS} SET worker=NULL, lease_until=NULL WHERE worker = ANY(%s)".encode(),
+                (dead,),
+            )
+            return cur.rowcount
+
+        return await self._run(reap)
+
+    async def requeue_failed(self) -> int:
+        return await self._count(
+            f"UPDATE {ITEMS} SET state='discovered', updated_at={_NOW} "
+            f"WHERE state='failed' AND (worker IS NULL OR lease_until < {_NOW})",
+            (),
+        )
+
+    async def _count(self, query: str, params: Sequence[Any]) -> int:
+        async def run(conn: psycopg.AsyncConnection[Any]) -> int:
+            cur = await conn.execute(query.encode(), params)
+            return cur.rowcount
+
+        return await self._run(run)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get(self, sid: str) -> LedgerRow | None:
+        async def get(conn: psycopg.AsyncConnection[Any]) -> LedgerRow | None:
+            found = await _one(conn, f"SELECT * FROM {ITEMS} WHERE sid=%s", (sid,))
+            return None if found is None else row_of(found)
+
+        return await self._run(get)
+
+    async def rows(
+        self,
+        *,
+        states: Collection[State] | None = None,
+        after: str | None = None,
+        limit: int = 500,
+    ) -> list[LedgerRow]:
+        clauses, params = ["sid > %s"], [after or ""]
+        if states is not None:
+            wanted = [State(s).value for s in states]
+            if not wanted:
+                return []
+            clauses.append("state = ANY(%s)")
+            params.append(wanted)  # type: ignore[arg-type]  # a list binds as an array
+
+        async def page(conn: psycopg.AsyncConnection[Any]) -> list[LedgerRow]:
+            cur = await conn.execute(
+                f"SELECT * FROM {ITEMS} WHERE {' AND '.join(clauses)} "
+                "ORDER BY sid LIMIT %s".encode(),
+                (*params, limit),
+            )
+            return [row_of(r) for r in await cur.fetchall()]
+
+        return await self._run(page)
+
+    async def counts(self) -> dict[State, tuple[int, int]]:
+        async def count(conn: psycopg.AsyncConnection[Any]) -> dict[State, tuple[int, int]]:
+            cur = await conn.execute(
+                f"SELECT state, COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM {ITEMS} "
+                "GROUP BY state".encode()
+            )
+            return {State(r["state"]): (int(r["n"]), int(r["b"])) for r in await cur.fetchall()}
+
+        return await self._run(count)
+
+    async def next_wakeup(self) -> float | None:
+        async def wakeup(conn: psycopg.AsyncConnection[Any]) -> float | None:
+            found = await _one(
+                conn,
+                f"SELECT MIN(COALESCE(not_before, 0)) AS w FROM {ITEMS} WHERE state='pending'",
+            )
+            return None if found is None or found["w"] is None else float(found["w"])
+
+        return await self._run(wakeup)
+
+
+async def _one(
+    conn: psycopg.AsyncConnection[Any], query: str, params: Sequence[Any] = ()
+) -> dict[str, Any] | None:
+    cur = await conn.execute(query.encode(), params)
+    found: dict[str, Any] | None = await cur.fetchone()
+    return found
+
+
+def _forget(tasks: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+    def done(task: asyncio.Future[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that was cancelled does not see it
+
+    return done
