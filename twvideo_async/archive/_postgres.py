@@ -402,7 +402,7 @@ class PostgresLedger:
         assign: dict[str, Any] = {}
         item = changes.pop("item", None)
         if item is not None:
-            assign.update(zip(_ITEM_COLUMNS, item_values(item)))
+            assign.update(zip(_ITEM_COLUMNS, item_values(item), strict=True))
         assign.update(changes)  # names checked against CHANGE_FIELDS above
         for name, value in assign.items():
             sets.append(f"{name}=%s")
