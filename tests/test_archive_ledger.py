@@ -13,7 +13,14 @@ import pytest
 
 from tests.pg_server import LedgerBackend
 from twvideo_async import VideoClient, errors
-from twvideo_async.archive import ArchiveItem, SQLiteLedger, State, iter_rows, open_ledger
+from twvideo_async.archive import (
+    ArchiveItem,
+    LedgerError,
+    SQLiteLedger,
+    State,
+    iter_rows,
+    open_ledger,
+)
 from twvideo_async.archive._discover import Discovery, discover
 from twvideo_async.archive._ledger import local_worker_is_dead, new_worker_id
 from twvideo_async.models import Composition, Recording
@@ -331,3 +338,14 @@ def test_discovery_arguments_are_checked_before_anything_is_sent() -> None:
         Discovery.build(since=WHEN, until=WHEN)
     with pytest.raises(errors.InvalidRequestError, match="nothing to archive"):
         Discovery.build(recordings=False, compositions=False)
+
+
+async def test_a_failing_ledger_file_is_a_ledger_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    async with SQLiteLedger(path) as ledger:
+        await ledger.upsert([item(1)])
+        with sqlite3.connect(path) as other:
+            other.execute("DROP TABLE items")  # the file is damaged under the ledger
+        with pytest.raises(LedgerError, match="failed"):
+            await ledger.claim("w", 1, 60)
+        assert isinstance(LedgerError("x"), errors.TwilioVideoError)

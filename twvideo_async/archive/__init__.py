@@ -21,6 +21,7 @@ from ._job import ArchiveEvent, ArchiveReport, run_archive
 from ._keys import ArchiveItem, kind_of_sid
 from ._ledger import (
     Ledger,
+    LedgerError,
     LedgerRow,
     State,
     iter_rows,
@@ -43,6 +44,7 @@ __all__ = [
     "CopyResult",
     "ItemResult",
     "Ledger",
+    "LedgerError",
     "LedgerRow",
     "LocalSink",
     "ObjectInfo",

@@ -25,11 +25,13 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
+from ..errors import TwilioVideoError
 from ._keys import ArchiveItem
 
 __all__ = [
     "CHANGE_FIELDS",
     "Ledger",
+    "LedgerError",
     "LedgerRow",
     "State",
     "WORK_STATES",
@@ -37,6 +39,13 @@ __all__ = [
     "local_worker_is_dead",
     "new_worker_id",
 ]
+
+
+class LedgerError(TwilioVideoError):
+    """The ledger could not be read or written (disk full, a locked or damaged file, ...).
+
+    The run stops: without its record nothing may be copied, verified or deleted.
+    """
 
 
 class State(str, enum.Enum):

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, InvalidRequestError
 from ._keys import ArchiveItem, format_utc
-from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerRow, State
+from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerError, LedgerRow, State
 
 __all__ = ["SQLiteLedger"]
 
@@ -166,7 +166,10 @@ class SQLiteLedger:
         conn = self._conn
         if conn is None:
             conn = self._conn = self._connect()
-        return fn(conn)
+        try:
+            return fn(conn)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"the ledger {self.path} failed: {exc}") from None
 
     def _connect(self) -> sqlite3.Connection:
         if self.path.parent and not self.path.parent.exists():
