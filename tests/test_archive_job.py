@@ -72,9 +72,18 @@ async def test_every_item_is_archived_once_byte_exact_with_its_sidecar(
         assert report.bytes == 12 * 70_000 and report.discovered == 12
         assert report.totals["verified"] == 12
         files = final_files(tmp_path / "dest")
-        assert set(files) == {i.media_key for i in items.values()} | {
-            i.sidecar_key for i in items.values()
+        # Beside the media of each room, its Video Insights summaries (test_archive_insights).
+        insights = {
+            f"{i.folder}/insights-{name}.json"
+            for i in items.values()
+            for name in ("room", "participants")
         }
+        assert (
+            set(files)
+            == {i.media_key for i in items.values()}
+            | {i.sidecar_key for i in items.values()}
+            | insights
+        )
         async for row in iter_rows(ledger):
             item = items[row.sid]
             data = files[item.media_key]

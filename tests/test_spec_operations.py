@@ -1,5 +1,6 @@
-"""Walks every operation in the OpenAPI spec and proves the SDK has a method for it that
-sends the right HTTP method, path, query parameters and form fields."""
+"""Walks every operation in the OpenAPI specs (Video, and the Video part of Insights) and proves
+the SDK has a method for it that sends the right HTTP method, path, query parameters and form
+fields, to the right host."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from aioresponses import aioresponses
 from tests.helpers import make_client
 from twvideo_async import VideoClient
 
-SPEC = json.loads((Path(__file__).parent / "fixtures" / "twilio_video_v1.json").read_text())
+FIXTURES = Path(__file__).parent / "fixtures"
+SPEC = json.loads((FIXTURES / "twilio_video_v1.json").read_text())
+INSIGHTS_SPEC = json.loads((FIXTURES / "twilio_insights_v1_video.json").read_text())
 BASE = "https://video.twilio.com"
+INSIGHTS_BASE = "https://insights.twilio.com"
 SIDS = {"RM": "RM" + "1" * 32, "RT": "RT" + "2" * 32, "CJ": "CJ" + "3" * 32, "HK": "HK" + "4" * 32}
 SIDS["MT"] = "MT" + "5" * 32
 PATH = {
@@ -101,6 +105,17 @@ OPS: dict[str, Call] = {
     "CreateRoomTranscriptions": lambda c, p, kw: c.rooms.transcriptions(p["RoomSid"]).create(**kw),
 }
 
+INSIGHTS_OPS: dict[str, Call] = {
+    "FetchVideoRoomSummary": lambda c, p, kw: c.insights.rooms.fetch(p["RoomSid"], **kw),
+    "ListVideoRoomSummary": lambda c, p, kw: c.insights.rooms.list(**kw).first_page(),
+    "FetchVideoParticipantSummary": lambda c, p, kw: c.insights.rooms.participants(
+        p["RoomSid"]
+    ).fetch(p["ParticipantSid"], **kw),
+    "ListVideoParticipantSummary": lambda c, p, kw: (
+        c.insights.rooms.participants(p["RoomSid"]).list(**kw).first_page()
+    ),
+}
+
 SPECIAL: dict[str, Any] = {
     "VideoLayout": {"grid": {"video_sources": ["*"]}},
     "Rules": [{"type": "include", "all": True}],
@@ -117,11 +132,11 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("aws_s3", "aws_s3")
 
 
-def dummy(name: str, schema: dict[str, Any]) -> Any:
+def dummy(name: str, schema: dict[str, Any], spec: dict[str, Any] = SPEC) -> Any:
     if name in SPECIAL:
         return SPECIAL[name]
     if "$ref" in schema:
-        enum = SPEC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]["enum"]
+        enum = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]["enum"]
         return enum[-1]
     kind, fmt = schema.get("type"), schema.get("format")
     if fmt == "date-time":
@@ -135,13 +150,14 @@ def dummy(name: str, schema: dict[str, Any]) -> Any:
     if kind == "integer":
         return 5
     if kind == "array":
-        return ["a*", "b"]
+        items = schema.get("items", {})
+        return [dummy(name, items, spec)] if "$ref" in items else ["a*", "b"]
     return "value-1"
 
 
-def operations() -> list[tuple[str, str, str, dict[str, Any]]]:
+def operations(spec: dict[str, Any] = SPEC) -> list[tuple[str, str, str, dict[str, Any]]]:
     out = []
-    for path, item in SPEC["paths"].items():
+    for path, item in spec["paths"].items():
         for method, op in item.items():
             if method in ("get", "post", "delete"):
                 out.append((op["operationId"], method.upper(), path, op))
@@ -153,9 +169,40 @@ def test_every_spec_operation_is_covered() -> None:
     assert len(OPS) == 39
 
 
+def test_every_insights_operation_is_covered() -> None:
+    assert sorted(INSIGHTS_OPS) == sorted(op_id for op_id, *_ in operations(INSIGHTS_SPEC))
+    assert len(INSIGHTS_OPS) == 4
+    # The spec says where these operations live; the SDK's default Insights origin agrees.
+    hosts = {s["url"] for item in INSIGHTS_SPEC["paths"].values() for s in item["servers"]}
+    assert hosts == {INSIGHTS_BASE}
+
+
 @pytest.mark.parametrize(("op_id", "method", "path", "op"), operations(), ids=lambda v: str(v)[:40])
 async def test_operation_sends_the_spec_request(
     op_id: str, method: str, path: str, op: dict[str, Any]
+) -> None:
+    await _check_operation(OPS[op_id], SPEC, BASE, op_id, method, path, op)
+
+
+@pytest.mark.parametrize(
+    ("op_id", "method", "path", "op"), operations(INSIGHTS_SPEC), ids=lambda v: str(v)[:40]
+)
+async def test_insights_operation_sends_the_spec_request(
+    op_id: str, method: str, path: str, op: dict[str, Any]
+) -> None:
+    await _check_operation(
+        INSIGHTS_OPS[op_id], INSIGHTS_SPEC, INSIGHTS_BASE, op_id, method, path, op
+    )
+
+
+async def _check_operation(
+    call_op: Call,
+    spec: dict[str, Any],
+    host: str,
+    op_id: str,
+    method: str,
+    path: str,
+    op: dict[str, Any],
 ) -> None:
     path_params = {"Sid": SIDS.get(_sid_prefix(op), "value-1"), **PATH}
     if op_id.endswith("PublishedTrack"):
@@ -179,7 +226,7 @@ async def test_operation_sends_the_spec_request(
     kwargs: dict[str, Any] = {}
     for name, schema in {**query_spec, **body_spec}.items():
         kwarg = {"PageSize": "page_size", "Rules": "rules"}.get(name, snake(name))
-        kwargs[kwarg] = dummy(name, schema)
+        kwargs[kwarg] = dummy(name, schema, spec)
 
     listing = op_id.startswith("List")
     status = int(next(iter(op["responses"])))
@@ -190,13 +237,13 @@ async def test_operation_sends_the_spec_request(
         seen.append({"url": url, **kw})
 
     with aioresponses() as mocked:
-        url_re = re.compile(re.escape(BASE + expected_path) + r"(\?.*)?$")
+        url_re = re.compile(re.escape(host + expected_path) + r"(\?.*)?$")
         if status == 204:
             mocked.add(url_re, method, status=204, body=b"", callback=record)
         else:
             mocked.add(url_re, method, status=status, payload=payload, callback=record)
         async with make_client(BASE, max_retries=0) as client:
-            await OPS[op_id](client, path_params, kwargs)
+            await call_op(client, path_params, kwargs)
 
     (call,) = seen
     assert call["url"].path == expected_path

@@ -15,7 +15,7 @@ import aiohttp
 import attrs
 
 from ._checks import check_header_value, check_headers
-from ._config import resolve_base_url, resolve_credentials, user_agent
+from ._config import resolve_base_url, resolve_credentials, resolve_insights_url, user_agent
 from ._constants import (
     DEFAULT_CONNECTION_LIMIT,
     DEFAULT_MAX_RATE_LIMIT_RETRIES,
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         CompositionHooks,
         Compositions,
         CompositionSettingsResource,
+        Insights,
         Recordings,
         RecordingSettingsResource,
         Rooms,
@@ -56,6 +57,11 @@ class VideoClient:
     ``max_concurrency`` limit the client before Twilio has to; ``rate_limiter`` plugs in any
     object with ``async def acquire()``. A ``session`` you pass is used for API calls and never
     closed by the client; media downloads always use a separate, credential-free session.
+
+    ``client.insights`` (Video Insights summaries) talks to ``https://insights.twilio.com``,
+    rewritten for ``edge``/``region`` like the API host; when ``base_url`` is not a
+    ``*.twilio.com`` host (an emulator, a proxy) that base URL serves Insights too, and
+    ``insights_base_url`` sets it explicitly.
     """
 
     def __init__(
@@ -66,6 +72,7 @@ class VideoClient:
         account_sid: str | None = None,
         auth_token: str | None = None,
         base_url: str | None = None,
+        insights_base_url: str | None = None,
         edge: str | None = None,
         region: str | None = None,
         timeout: Timeout | float = DEFAULT_TOTAL_TIMEOUT,
@@ -92,8 +99,11 @@ class VideoClient:
             api_key_sid, api_key_secret, account_sid, auth_token, env
         )
         self.account_sid = account_sid or env.get("TWILIO_ACCOUNT_SID")
-        self.base_url = resolve_base_url(
-            base_url, edge or env.get("TWILIO_EDGE"), region or env.get("TWILIO_REGION")
+        edge = edge or env.get("TWILIO_EDGE")
+        region = region or env.get("TWILIO_REGION")
+        self.base_url = resolve_base_url(base_url, edge, region)
+        self.insights_base_url = resolve_insights_url(
+            insights_base_url, self.base_url, edge, region
         )
         if retry_policy is None:
             retry_policy = RetryPolicy(
@@ -140,6 +150,7 @@ class VideoClient:
             sleep=sleep,
             rng=rng,
         )
+        self._insights_requester = _on_origin(self._requester, self.insights_base_url)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -206,6 +217,7 @@ class VideoClient:
             sleep=base.sleep,
             rng=base.rng,
         )
+        clone._insights_requester = _on_origin(clone._requester, self._insights_requester.origin)
         return clone
 
     def __repr__(self) -> str:
@@ -254,6 +266,31 @@ class VideoClient:
         from .resources import RecordingSettingsResource
 
         return RecordingSettingsResource(self._requester)
+
+    @cached_property
+    def insights(self) -> Insights:
+        """Video Insights (Log Analyzer): room and participant summaries, on the Insights
+        origin (``insights_base_url``)."""
+        from .resources import Insights
+
+        return Insights(self._insights_requester)
+
+
+def _on_origin(requester: Requester, origin: str) -> Requester:
+    """A requester like ``requester`` for another origin: same transport and limits (one
+    connection pool, one 429 slow-down), headers, timeouts and retry policy."""
+    return Requester(
+        transport=requester.transport,
+        limits=requester.limits,
+        origin=origin,
+        headers=requester.headers,
+        timeout=requester.timeout,
+        policy=requester.policy,
+        proxy=requester.proxy,
+        clock=requester.clock,
+        sleep=requester.sleep,
+        rng=requester.rng,
+    )
 
 
 # The cached resource properties: a copy made by with_options() builds its own, bound to it.

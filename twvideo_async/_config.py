@@ -111,6 +111,27 @@ def resolve_base_url(base_url: str | None, edge: str | None, region: str | None)
     return url
 
 
+def resolve_insights_url(
+    insights_base_url: str | None, api_base_url: str, edge: str | None, region: str | None
+) -> str:
+    """The origin of the Video Insights API, from the resolved API base URL.
+
+    An explicit ``insights_base_url`` is validated and rewritten for ``edge``/``region`` like
+    ``base_url``. Otherwise a ``*.twilio.com`` API host gives the same host with ``insights``
+    as its product (``video.dublin.ie1.twilio.com`` -> ``insights.dublin.ie1.twilio.com``),
+    and any other base URL (an emulator, a proxy) serves Insights too.
+    """
+    if insights_base_url is not None:
+        return resolve_base_url(insights_base_url, edge, region)
+    parts = urlsplit(api_base_url)
+    host = parts.hostname or ""
+    if not host.endswith(".twilio.com"):
+        return api_base_url
+    rest = host.split(".", 1)[1]
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://insights.{rest}{port}"
+
+
 def user_agent(extension: str | None) -> str:
     py = ".".join(map(str, sys.version_info[:3]))
     agent = (

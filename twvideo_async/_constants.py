@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 DEFAULT_BASE_URL = "https://video.twilio.com"
+# Video Insights (Log Analyzer) summaries live on a host of their own.
+DEFAULT_INSIGHTS_BASE_URL = "https://insights.twilio.com"
 DEFAULT_REGION_WITH_EDGE = "us1"
 
 # Retries: openai-python and stripe-python both default to two retries (three attempts).

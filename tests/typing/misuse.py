@@ -27,3 +27,8 @@ async def misuse(client: VideoClient) -> None:
     await client.rooms.complete(room.sid, timeout=Timeout(total=1), limit=3)  # E: call-arg
     await client.rooms.participants("RM").disconnect("alice", max_retries="2")  # E: arg-type
     client.rooms.list(page_size="50")  # E: arg-type
+    client.insights.rooms.with_raw_response.list()  # E: attr-defined
+    await client.insights.rooms.fetch("RM", tiemout=5)  # E: call-arg
+    client.insights.rooms.list(created_after="2026-01-01")  # E: arg-type
+    summary = await client.insights.rooms.with_raw_response.fetch("RM")
+    _ = summary.parse().sid  # E: attr-defined

@@ -23,6 +23,7 @@ import attrs
 from .._logging import logger
 from ..errors import InvalidRequestError
 from ._discover import Discovery, discover
+from ._insights import archive_summaries
 from ._ledger import Ledger, State, local_worker_is_dead, new_worker_id
 from ._one import ItemResult, LeaseLost, Settings, one_line, process
 from ._sink import Sink
@@ -44,7 +45,9 @@ class ArchiveReport:
     ``failed``, ``pending`` (not ready at Twilio when the run ended), ``deleted`` (at Twilio),
     ``would_delete`` (a dry run's count), ``bytes`` (copied, checked or deleted),
     ``discovered`` (new items listed). ``errors``: ``(sid, reason)`` of each failure.
-    ``totals``: the ledger's items per state at the end.
+    ``totals``: the ledger's items per state at the end. ``insights``: rooms whose Video
+    Insights summaries were ``stored`` beside their media, ``missing`` at Insights (404) or
+    ``failed`` (logged; never a failure of the run).
     """
 
     archived: int = 0
@@ -59,6 +62,7 @@ class ArchiveReport:
     seconds: float = 0.0
     errors: list[tuple[str, str]] = attrs.field(factory=list)
     totals: dict[str, int] = attrs.field(factory=dict)
+    insights: dict[str, int] = attrs.field(factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +83,7 @@ class ArchiveReport:
             "seconds": round(self.seconds, 3),
             "errors": [{"sid": sid, "error": error} for sid, error in self.errors],
             "totals": dict(self.totals),
+            "insights": dict(self.insights),
         }
 
 
@@ -125,6 +130,7 @@ async def run_archive(
     max_attempts: int = 5,
     lease_seconds: float = 60.0,
     worker: str | None = None,
+    insights: bool = True,
 ) -> ArchiveReport:
     """Archive every recording and composition ``since``..``until`` (of ``rooms``, if given)
     from ``client``'s account into ``sink``, recording each step in ``ledger``.
@@ -133,6 +139,8 @@ async def run_archive(
     every item not yet verified, failed items included). Returns an :class:`ArchiveReport`;
     one item's failure never stops the others. ``progress(event)`` gets an
     :class:`ArchiveEvent` per item. Arguments are checked before anything is sent.
+    With ``insights`` (the default), each room that received media also gets its Video
+    Insights summaries as JSON beside it (see ``ArchiveReport.insights``).
     """
     plan = Discovery.build(
         since=since,
@@ -149,6 +157,7 @@ async def run_archive(
         max_attempts=max_attempts, ready_delay=ready_delay, lease_seconds=lease_seconds
     )
     job = _Job(client, sink, ledger, worker or new_worker_id(), settings, progress)
+    job.insights = insights
     return await job.run(plan, concurrency, ready_timeout)
 
 
@@ -170,6 +179,8 @@ class _Job:
         self.in_flight: set[str] = set()
         self.changed = asyncio.Event()  # new items discovered, or an item finished
         self.discovering = True
+        self.insights = False
+        self.room_folders: set[tuple[str, str]] = set()  # rooms that got media in this run
 
     def _emit(self, kind: str, **fields: Any) -> None:
         if self.progress is not None:
@@ -194,6 +205,10 @@ class _Job:
             await asyncio.gather(*workers, *tasks, return_exceptions=True)
             # However the run ends, nothing stays leased to it: a rerun starts at once.
             await _shielded(ledger.release(self.worker))
+        if self.insights:
+            self.report.insights = await archive_summaries(
+                self.client, self.sink, self.room_folders
+            )
         counts = await ledger.counts()
         self.report.totals = {state.value: counts.get(state, (0, 0))[0] for state in State}
         self.report.pending = self.report.totals[State.PENDING.value]
@@ -273,6 +288,8 @@ class _Job:
             self.in_flight.discard(sid)
             self.changed.set()
         _tally(self.report, result)
+        if result.outcome in ("archived", "verified"):
+            self.room_folders.add((row.item.folder, row.item.room_sid))
         self._emit(result.outcome, sid=sid, error=result.error)
 
 

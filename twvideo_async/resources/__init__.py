@@ -2,6 +2,7 @@
 
 from .composition_hooks import CompositionHooks
 from .compositions import Compositions
+from .insights import Insights, ParticipantSummaries, RoomSummaries
 from .participants import Participants
 from .recordings import Recordings
 from .room_recordings import RoomRecordings
@@ -13,10 +14,13 @@ __all__ = [
     "CompositionHooks",
     "CompositionSettingsResource",
     "Compositions",
+    "Insights",
+    "ParticipantSummaries",
     "Participants",
     "RecordingSettingsResource",
     "Recordings",
     "RoomRecordings",
+    "RoomSummaries",
     "Rooms",
     "Transcriptions",
 ]

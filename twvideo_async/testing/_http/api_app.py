@@ -30,6 +30,7 @@ from .._twilio_errors import (
 from . import (
     composition_handlers,
     hook_handlers,
+    insights_handlers,
     media_redirect_handlers,
     participant_handlers,
     recording_handlers,
@@ -147,6 +148,7 @@ def build_api_app(ctx: ApiContext) -> web.Application:
         hook_handlers,
         storage_settings_handlers,
         media_redirect_handlers,
+        insights_handlers,
     ):
         app.router.add_routes(module.routes())
     return app
