@@ -96,7 +96,13 @@ def check_complete(dest: Path, ledger: Path, expected: dict[str, tuple[ArchiveIt
     }
     keys = {item.media_key for item, _ in expected.values()}
     sidecars = {item.sidecar_key for item, _ in expected.values()}
-    assert visible == keys | sidecars
+    # Each room's Video Insights summaries (see test_archive_insights).
+    insights = {
+        f"{item.folder}/insights-{name}.json"
+        for item, _ in expected.values()
+        for name in ("room", "participants")
+    }
+    assert visible == keys | sidecars | insights
     for item, sha256 in expected.values():
         data = (dest / item.media_key).read_bytes()
         assert len(data) == MEDIA_SIZE and hashlib.sha256(data).hexdigest() == sha256

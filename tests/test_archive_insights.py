@@ -108,3 +108,23 @@ async def test_insights_can_be_turned_off(
     assert report.archived == 1 and report.insights == {}
     assert len(emu.storage_requests) > before
     assert _insights_files(tmp_path / "d") == {}
+
+
+async def test_a_later_run_stores_summaries_an_earlier_one_missed(
+    emu: Emulator, client: VideoClient, tmp_path: Path
+) -> None:
+    # The first run finds no summary (Insights down); the next one has nothing new to copy but
+    # still snapshots the rooms archived in the last 7 days that have none.
+    emu.seed(rooms=2, recordings_per_room=1, compositions_per_room=0, media_size=1000)
+    dest = tmp_path / "dest"
+    emu.faults.server_error(500, path="/v1/Video/Rooms")
+    quick = client.with_options(max_retries=0)
+    async with SQLiteLedger(tmp_path / "l.sqlite") as ledger:
+        first = await run_archive(quick, LocalSink(dest), ledger, since=SINCE)
+        assert first.archived == 2 and first.insights["failed"] == 2
+        emu.faults.clear()
+        second = await run_archive(quick, LocalSink(dest), ledger, since=SINCE)
+        assert second.archived == 0 and second.insights == {"stored": 2, "missing": 0, "failed": 0}
+        third = await run_archive(quick, LocalSink(dest), ledger, since=SINCE)
+        assert third.insights == {"stored": 0, "missing": 0, "failed": 0}
+    assert len(_insights_files(dest)) == 4

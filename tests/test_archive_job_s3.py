@@ -53,6 +53,12 @@ async def test_the_archive_job_into_s3(s3_bucket: S3Bucket, tmp_path: Path) -> N
                 }
                 expected = {f"twilio/{i.media_key}" for i in items}
                 expected |= {f"twilio/{i.sidecar_key}" for i in items}
+                # Each room's Video Insights summaries beside its media (test_archive_insights).
+                expected |= {
+                    f"twilio/{i.folder}/insights-{name}.json"
+                    for i in items
+                    for name in ("room", "participants")
+                }
                 assert s3_bucket.keys() == sorted(expected) and s3_bucket.uploads() == []
                 rows = {r.sid: r async for r in iter_rows(ledger)}
                 for item in items:

@@ -211,7 +211,7 @@ async def test_insights_goes_to_its_own_origin_with_credentials_and_pages_stay_t
                 assert len((await pages.__anext__()).items) == 1
                 assert len((await pages.__anext__()).items) == 1
                 # The next page is on the Video origin: not the Insights origin, refused.
-                with pytest.raises(errors.InvalidRequestError, match="not the API origin"):
+                with pytest.raises(errors.APIResponseValidationError, match="not the API origin"):
                     await pages.__anext__()
                 with pytest.raises(errors.InvalidRequestError):
                     client.insights.rooms.list(page_url=f"{video_url}/v1/Video/Rooms")

@@ -207,7 +207,7 @@ class _Job:
             await _shielded(ledger.release(self.worker))
         if self.insights:
             self.report.insights = await archive_summaries(
-                self.client, self.sink, self.room_folders
+                self.client, self.sink, ledger, self.room_folders
             )
         counts = await ledger.counts()
         self.report.totals = {state.value: counts.get(state, (0, 0))[0] for state in State}
