@@ -43,6 +43,20 @@ def duration(text: str) -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
+def ledger_location(text: str) -> str | Path:
+    """A ``postgresql://`` URL stays text (a ``Path`` would fold its ``//``); else a path."""
+    return text if "://" in text and not text.startswith("file://") else Path(text)
+
+
+def shown(location: str | Path) -> str:
+    """The ledger's location for messages: a URL's password never appears."""
+    if isinstance(location, str):
+        from .archive._postgres import redact_dsn
+
+        return redact_dsn(location)
+    return str(location)
+
+
 def fraction(text: str) -> float:
     try:
         value = float(text)
@@ -92,6 +106,24 @@ def register(commands: base.Commands) -> None:
         metavar="DURATION",
         help="how long to keep retrying media not ready at Twilio (default: 10m)",
     )
+    run.add_argument(
+        "--workers",
+        type=base.positive,
+        default=1,
+        metavar="N",
+        help="worker processes on this host sharing the ledger, each with --concurrency "
+        "transfers (default: 1); the same command on other machines against one "
+        "postgresql:// ledger joins them",
+    )
+    run.add_argument(
+        "--lease",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long an item stays held by a worker that stopped renewing it (a killed "
+        "one) before others take it over (default: 60)",
+    )
+    run.add_argument("--child-of", type=int, help=argparse.SUPPRESS)
     base.add_json_option(run)
 
     status = base.add_command(sub, "status", _status, help="counts by state; export a manifest")
@@ -134,10 +166,11 @@ def register(commands: base.Commands) -> None:
 def _ledger_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ledger",
-        type=Path,
+        type=ledger_location,
         default=Path(DEFAULT_LEDGER),
-        metavar="PATH",
-        help=f"the ledger file (default: ./{DEFAULT_LEDGER})",
+        metavar="PATH|URL",
+        help=f"the ledger: a SQLite file (default: ./{DEFAULT_LEDGER}) or a postgresql:// URL "
+        "shared by workers on several machines (password: prefer PGPASSWORD or ~/.pgpass)",
     )
 
 
@@ -177,8 +210,8 @@ async def _interruptible(work: Coroutine[Any, Any, int]) -> int:
 async def _ledger(args: argparse.Namespace, *, create: bool) -> AsyncIterator[Ledger]:
     from .archive import open_ledger
 
-    path: Path = args.ledger
-    if not create and not await asyncio.to_thread(path.exists):
+    path: str | Path = args.ledger
+    if not create and isinstance(path, Path) and not await asyncio.to_thread(path.exists):
         raise base.CliError(
             f"no ledger at {path}: run `twvideo archive run DEST --ledger {path}` first"
         )
@@ -186,12 +219,14 @@ async def _ledger(args: argparse.Namespace, *, create: bool) -> AsyncIterator[Le
         yield ledger
 
 
-async def _destination(ledger: Ledger, path: Path) -> Any:
+async def _destination(ledger: Ledger, path: str | Path) -> Any:
     from .archive import open_sink
 
     dest = await ledger.destination()
     if dest is None:
-        raise base.CliError(f"the ledger {path} has no destination yet: run `archive run` first")
+        raise base.CliError(
+            f"the ledger {shown(path)} has no destination yet: run `archive run` first"
+        )
     return open_sink(dest)
 
 
@@ -199,6 +234,13 @@ async def _destination(ledger: Ledger, path: Path) -> Any:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    if not args.lease > 0:
+        raise base.CliError(f"--lease must be > 0 seconds, got {args.lease}")
+    if args.workers > 1:
+        from ._cli_archive_workers import Hooks, run_workers
+
+        hooks = Hooks(open_location=_ledger, show_report=_show, progress=_Progress)
+        return await _interruptible(run_workers(args, list(args.argv), hooks))
     return await _interruptible(_run_archive(args))
 
 
@@ -216,7 +258,12 @@ async def _run_archive(args: argparse.Namespace) -> int:
             counts = await ledger.counts()
             known = sum(counts.get(s, (0, 0))[0] for s in (*WORK_STATES, State.FAILED))
             enabled = not args.json and show.err().is_terminal
-            with _Progress(enabled=enabled, known=known) as bars:
+            watch = None
+            if args.child_of is not None:
+                from ._cli_archive_workers import watch_parent
+
+                watch = asyncio.ensure_future(watch_parent(args.child_of))
+            with _Progress(enabled=enabled, known=known) as bars, _cancelling(watch):
                 report = await run_archive(
                     client,
                     sink,
@@ -229,6 +276,10 @@ async def _run_archive(args: argparse.Namespace) -> int:
                     concurrency=args.concurrency,
                     ready_timeout=args.ready_timeout.total_seconds(),
                     progress=bars,
+                    lease_seconds=args.lease,
+                    # One of several workers (here, or on other machines with a shared
+                    # ledger): finish what a killed worker leaves behind.
+                    wait_for_others=args.child_of is not None or isinstance(args.ledger, str),
                 )
     finally:
         await sink.aclose()
@@ -276,7 +327,7 @@ async def _status(args: argparse.Namespace) -> int:
         show.json_document(document)
     else:
         rows = [(state, items[state], show.mib(sizes[state])) for state in items]
-        show.table(f"Ledger {args.ledger} -> {destination}", ("state", "items", "MiB"), rows)
+        show.table(f"Ledger {shown(args.ledger)} -> {destination}", ("state", "items", "MiB"), rows)
     if written:
         show.note(f"wrote {written} rows to {args.csv or args.jsonl}")
     return base.EXIT_OK
@@ -367,11 +418,18 @@ async def _delete_source(args: argparse.Namespace) -> int:
     return base.EXIT_FAILED if report.failed else base.EXIT_OK
 
 
-def _show(args: argparse.Namespace, report: ArchiveReport, main: str) -> None:
+def _show(
+    args: argparse.Namespace,
+    report: ArchiveReport,
+    main: str,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> None:
     from . import _cli_output as show
 
     if args.json:
         document = report.as_dict()
+        document.update(extra or {})
         if args.handler is _delete:
             document["dry_run"] = not args.yes
         show.json_document(document)
@@ -440,3 +498,12 @@ class _Progress:
         done = report.archived + report.verified + report.skipped + report.failed
         total = max(self.known + report.discovered, done) or None
         self._bar.update(self._task, completed=done, total=total, mib=report.bytes / 2**20)
+
+
+@contextlib.contextmanager
+def _cancelling(task: asyncio.Future[Any] | None) -> Any:
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()

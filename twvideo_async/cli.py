@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return base.EXIT_USAGE
     try:
         args = build_parser().parse_args(argv)
+        # The command line as given: `archive run --workers N` starts children with it.
+        args.argv = list(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else base.EXIT_USAGE
     handler: base.Handler | None = getattr(args, "handler", None)

@@ -131,6 +131,7 @@ async def run_archive(
     lease_seconds: float = 60.0,
     worker: str | None = None,
     insights: bool = True,
+    wait_for_others: bool = False,
 ) -> ArchiveReport:
     """Archive every recording and composition ``since``..``until`` (of ``rooms``, if given)
     from ``client``'s account into ``sink``, recording each step in ``ledger``.
@@ -141,6 +142,12 @@ async def run_archive(
     :class:`ArchiveEvent` per item. Arguments are checked before anything is sent.
     With ``insights`` (the default), each room that received media also gets its Video
     Insights summaries as JSON beside it (see ``ArchiveReport.insights``).
+
+    ``wait_for_others``: for one of several workers on a shared ledger. When nothing is left to
+    claim, the run waits while other workers still hold unfinished items (their leases), and
+    takes over any whose lease expires (or whose process on this host died), so a worker that
+    was killed has its items finished by the others. Without it a run ends as soon as nothing
+    is claimable.
     """
     plan = Discovery.build(
         since=since,
@@ -158,6 +165,7 @@ async def run_archive(
     )
     job = _Job(client, sink, ledger, worker or new_worker_id(), settings, progress)
     job.insights = insights
+    job.wait_for_others = wait_for_others
     return await job.run(plan, concurrency, ready_timeout)
 
 
@@ -181,6 +189,7 @@ class _Job:
         self.discovering = True
         self.insights = False
         self.room_folders: set[tuple[str, str]] = set()  # rooms that got media in this run
+        self.wait_for_others = False
 
     def _emit(self, kind: str, **fields: Any) -> None:
         if self.progress is not None:
@@ -265,10 +274,20 @@ class _Job:
             if self.discovering or self.in_flight:
                 await self._idle(_POLL)
                 continue
+            if self.wait_for_others and await self._held_elsewhere():
+                await self._idle(_POLL)
+                continue
             wake = await ledger.next_wakeup()
             if wake is None or wake > self.deadline:
                 return  # nothing left, or only items not ready before the deadline
             await self._idle(min(max(0.0, wake - time.time()), _POLL))
+
+    async def _held_elsewhere(self) -> bool:
+        """Whether unfinished items are leased by other workers (after dropping the leases of
+        dead workers of this host: those are claimable at once)."""
+        await self.ledger.release_dead(local_worker_is_dead)
+        counts = await self.ledger.counts()
+        return any(counts.get(s, (0, 0))[0] for s in (State.DISCOVERED, State.ARCHIVED))
 
     async def _idle(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):

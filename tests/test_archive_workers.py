@@ -1,0 +1,151 @@
+"""``twvideo archive run --workers N`` as real processes: on a PostgreSQL ledger (the server the
+suite starts) and on SQLite; every item exactly once; a worker killed with SIGKILL has its
+items finished by the others; SIGTERM to the parent stops every child (143, no orphans).
+
+Each child serves itself from ``--emulator`` (the seeded emulator is deterministic: the same
+SIDs, dates and bytes in every process), as several machines would all list one account."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.pg_server import LedgerBackend
+
+TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
+
+
+def env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
+
+
+def start(dest: Path, ledger: str, rooms: int, size: int, *extra: str) -> subprocess.Popen[str]:
+    seeded = ["--emulator", "--seed-rooms", str(rooms), "--seed-media-size", str(size)]
+    return subprocess.Popen(
+        [*TWVIDEO, *seeded, "archive", "run", str(dest), "--ledger", ledger, "--json", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
+    )
+
+
+def children(parent: int) -> list[int]:
+    """The live processes whose parent is ``parent`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def media_files(dest: Path) -> list[Path]:
+    if not dest.exists():
+        return []
+    return [
+        p
+        for p in dest.rglob("*")
+        if p.is_file()
+        and p.suffix != ".json"
+        and not any(part.startswith(".") for part in p.relative_to(dest).parts)
+    ]
+
+
+async def ledger_rows(backend: LedgerBackend) -> dict[str, Any]:
+    from twvideo_async.archive import iter_rows
+
+    async with backend.open() as ledger:
+        return {row.sid: row async for row in iter_rows(ledger)}
+
+
+def check_exactly_once(dest: Path, rows: dict[str, Any], count: int, size: int) -> None:
+    media = media_files(dest)
+    assert len(rows) == count and len(media) == count
+    assert {p.relative_to(dest).as_posix() for p in media} == {r.dest_key for r in rows.values()}
+    assert all(p.stat().st_size == size for p in media)
+    assert all(r.state.value == "verified" and r.worker is None for r in rows.values())
+    for row in rows.values():
+        sidecar = json.loads((dest / row.item.sidecar_key).read_bytes())
+        assert sidecar["archive"]["sha256"] == row.sha256
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_three_workers_archive_every_item_exactly_once(
+    backend: LedgerBackend, tmp_path: Path
+) -> None:
+    dest = tmp_path / "dest"
+    proc = start(dest, backend.location, 60, 1024, "--workers", "3", "--concurrency", "4")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert report["workers"] == 3 and report["worker_exits"] == [0, 0, 0]
+    assert (report["archived"], report["failed"], report["discovered"]) == (300, 0, 300)
+    assert report["totals"]["verified"] == 300 and report["bytes"] == 300 * 1024
+    rows = asyncio.run(ledger_rows(backend))
+    check_exactly_once(dest, rows, 300, 1024)
+    assert all(r.attempts == 1 for r in rows.values())  # nothing was copied twice
+    assert backend.location not in err and "postgres:***@" not in out
+
+
+def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
+    backend: LedgerBackend, tmp_path: Path
+) -> None:
+    dest = tmp_path / "dest"
+    size = 256 * 1024
+    proc = start(dest, backend.location, 8, size, "--workers", "3", "--lease", "2")
+    deadline = time.monotonic() + 60
+    while len(media_files(dest)) < 3 and proc.poll() is None:
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.01)
+    workers = children(proc.pid)
+    assert proc.poll() is None and len(workers) == 3
+    victim = workers[0]
+    os.kill(victim, signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert sorted(report["worker_exits"]) == [-signal.SIGKILL, 0, 0]
+    assert "took over its items" in err
+    rows = asyncio.run(ledger_rows(backend))
+    check_exactly_once(dest, rows, 40, size)
+    # The others did the rest: no row is left with the dead worker or unfinished.
+    assert report["totals"]["verified"] == 40
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sigterm_to_the_parent_stops_every_worker(backend: LedgerBackend, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    proc = start(dest, backend.location, 6, 256 * 1024, "--workers", "2")
+    deadline = time.monotonic() + 60
+    while len(media_files(dest)) < 1 and proc.poll() is None:
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.01)
+    workers = children(proc.pid)
+    assert len(workers) == 2
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # no orphans
+    rows = asyncio.run(ledger_rows(backend))
+    assert all(r.worker is None for r in rows.values())  # every lease released
+    # A rerun finishes the archive, each item once.
+    again = start(dest, backend.location, 6, 256 * 1024, "--workers", "2")
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    check_exactly_once(dest, asyncio.run(ledger_rows(backend)), 30, 256 * 1024)
