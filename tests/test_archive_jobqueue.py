@@ -1,0 +1,70 @@
+"""The README's job-queue example (issue 15 item 4): ``archive_one`` as a procrastinate task on
+PostgreSQL, one job per SID, the ledger (the same database) staying the record.
+
+procrastinate is asyncio-native and keeps its jobs in PostgreSQL; ``queueing_lock=sid`` keeps one
+queued job per item, and finished jobs are not the record: the ledger rows are. Run against the
+PostgreSQL server the suite starts and the bundled emulator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import procrastinate
+
+from twvideo_async import VideoClient
+from twvideo_async.archive import (
+    LocalSink,
+    PostgresLedger,
+    State,
+    archive_one,
+    iter_rows,
+)
+from twvideo_async.testing import Emulator
+
+
+def make_app(
+    dsn: str, client: VideoClient, sink: LocalSink, ledger: PostgresLedger
+) -> procrastinate.App:
+    """The example: a procrastinate app with one task that archives one SID."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
+
+    @app.task(name="archive_one", retry=procrastinate.RetryStrategy(max_attempts=3))
+    async def archive(sid: str) -> None:
+        result = await archive_one(client, sink, ledger, sid, lease_seconds=120)
+        if result.outcome == "failed":
+            raise RuntimeError(f"{sid}: {result.error}")  # procrastinate retries the job
+        # "busy": another worker holds the item's lease; it will finish it.
+
+    return app
+
+
+async def test_procrastinate_runs_archive_one_per_sid_and_the_ledger_keeps_the_record(
+    pg_database: str, tmp_path: Path
+) -> None:
+    async with Emulator(seed=21) as emu:
+        seeded = emu.seed(rooms=3, recordings_per_room=3, compositions_per_room=1, media_size=1500)
+        sids = [*seeded.recordings, *seeded.compositions]
+        sink = LocalSink(tmp_path / "dest")
+        async with VideoClient(*emu.credentials, base_url=emu.base_url) as client:
+            async with PostgresLedger(pg_database) as ledger:
+                app = make_app(pg_database, client, sink, ledger)
+                async with app.open_async():
+                    await app.schema_manager.apply_schema_async()
+                    task = app.tasks["archive_one"]
+                    for sid in sids:
+                        # One queued job per item, even if the producer runs twice.
+                        await task.configure(queueing_lock=sid).defer_async(sid=sid)
+                    try:
+                        await task.configure(queueing_lock=sids[0]).defer_async(sid=sids[0])
+                    except procrastinate.exceptions.AlreadyEnqueued:
+                        pass
+                    else:
+                        raise AssertionError("the queueing lock let a second job in")
+                    # A worker that stops once the queue is empty.
+                    await app.run_worker_async(concurrency=3, wait=False)
+                rows = {r.sid: r async for r in iter_rows(ledger)}
+    assert set(rows) == set(sids)
+    assert all(r.state is State.VERIFIED and r.sha256 for r in rows.values())
+    for sid, row in rows.items():
+        assert (tmp_path / "dest" / row.dest_key).read_bytes() == emu.media_bytes(sid)
