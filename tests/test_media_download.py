@@ -323,12 +323,13 @@ async def test_https_base_url_client_never_downloads_over_http(tmp_path: Path) -
         (None, "audio/x-matroska", f"{RT}.mka"),
         (None, "video/x-matroska", f"{RT}.mkv"),
         (None, "application/octet-stream", RT),
-        ('attachment; filename="talk.mkv"', "audio/x-matroska", "talk.mkv"),
+        # Never storage's name: it would choose which file in the directory is replaced.
+        ('attachment; filename="talk.mkv"', "audio/x-matroska", f"{RT}.mka"),
         ('attachment; filename="../evil.mka"', "audio/x-matroska", f"{RT}.mka"),
         ('attachment; filename=".hidden"', "video/mp4", f"{RT}.mp4"),
     ],
 )
-async def test_without_a_name_storage_names_the_file(
+async def test_without_a_name_the_sid_and_content_type_name_the_file(
     env: MediaEnv, tmp_path: Path, disposition: str | None, content_type: str, expected: str
 ) -> None:
     data = env.add(RT, 1000)

@@ -6,6 +6,7 @@
     ├── InvalidRequestError (also ValueError)   bad input, raised before any request is sent
     ├── ConfigurationError                      missing credentials, bad client options
     ├── IntegrityError                          a download did not match its size or checksum
+    ├── MediaWriteError (also OSError)          a download could not be written to disk
     └── APIError                                something went wrong talking to Twilio
         ├── APIStatusError                      Twilio answered with an error status
         │   ├── BadRequestError         400
@@ -46,6 +47,7 @@ __all__ = [
     "InternalServerError",
     "InvalidRequestError",
     "MediaNotReadyError",
+    "MediaWriteError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -68,6 +70,14 @@ class ConfigurationError(TwilioVideoError):
 
 class IntegrityError(TwilioVideoError):
     """Downloaded bytes did not match the expected length or checksum; nothing was kept."""
+
+
+class MediaWriteError(TwilioVideoError, OSError):
+    """A download could not be written (full disk, quota, file size limit, permissions).
+
+    ``errno`` is the operating system's (``errno.ENOSPC``, ...) and ``filename`` the final path
+    the download was for; the temporary file was removed and the final path left untouched.
+    """
 
 
 def _rebuild(cls: type[APIError], state: dict[str, Any]) -> APIError:

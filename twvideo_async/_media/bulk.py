@@ -40,8 +40,8 @@ from .transfer import FileSettings, Transfer
 class MediaItem:
     """One file for :func:`download_many`: what to fetch and the name to give it.
 
-    Without ``file_name`` the storage answer names the file (Twilio's default
-    ``Content-Disposition``: ``RT....mka``/``RT....mkv``/``CJ....mp4``). ``expected_size`` (a
+    Without ``file_name`` the file is the SID plus the extension of the storage answer's
+    ``Content-Type`` (``RT....mka``/``RT....mkv``/``CJ....mp4``). ``expected_size`` (a
     resource's ``size``) lets a rerun skip a complete file without any request.
     """
 

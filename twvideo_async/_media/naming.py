@@ -4,14 +4,11 @@ of media saved into a directory."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import InvalidRequestError
 
-_FILENAME = re.compile(r'\bfilename="?([^";]+)"?', re.IGNORECASE)
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _EXTENSIONS = {
     "audio/x-matroska": ".mka",
     "video/x-matroska": ".mkv",
@@ -68,11 +65,11 @@ def resolve_target(
 
 
 def name_from_response(headers: Mapping[str, str], sid: str) -> str:
-    """A file name for media saved without one: storage's ``Content-Disposition`` filename
-    (Twilio's default is ``RT....mka`` / ``CJ....mp4``) if it is a plain, safe name, else the
-    SID plus the extension of the ``Content-Type``."""
-    match = _FILENAME.search(headers.get("Content-Disposition", ""))
-    if match and _SAFE_NAME.fullmatch(match.group(1)):
-        return match.group(1)
+    """A file name for media saved without one: the SID plus the extension of the storage
+    ``Content-Type`` (``RT....mka``, ``CJ....mp4``; no extension for an unknown type).
+
+    Never storage's ``Content-Disposition`` filename: storage (or anyone who can set the
+    object's metadata) would choose which file in the directory gets replaced.
+    """
     content_type = headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     return sid + _EXTENSIONS.get(content_type, "")

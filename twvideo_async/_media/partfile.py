@@ -1,6 +1,7 @@
 """The temporary ``.part`` file a download is written to: created beside the final path,
 hashed as it is written (SHA-256, and MD5 when storage states one), renamed onto the final path
-only at commit, removed on discard."""
+only at commit, removed on discard. Any OSError of the file (a full disk, a file size limit)
+is raised as :class:`MediaWriteError` naming the final path."""
 
 from __future__ import annotations
 
@@ -9,8 +10,21 @@ import hashlib
 import os
 import secrets
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from .._logging import logger
+from ..errors import MediaWriteError
+
+
+def _write_error(final: Path, exc: OSError) -> MediaWriteError:
+    return MediaWriteError(
+        exc.errno,
+        f"could not write the download to {final}: {exc.strerror or exc}; "
+        "the partial file is removed and the target left untouched",
+        str(final),
+    )
 
 
 class PartFile:
@@ -23,18 +37,28 @@ class PartFile:
     def __init__(self, final: Path, *, md5: bool) -> None:
         self.final = final
         self.path = final.with_name(f".{final.name}.part-{secrets.token_hex(4)}")
-        self._file: IO[bytes] = open(self.path, "xb")  # noqa: SIM115 - closed by finish/discard
+        try:
+            self._file: IO[bytes] = open(self.path, "xb")  # noqa: SIM115 - closed by finish/discard
+        except OSError as exc:
+            raise _write_error(final, exc) from exc
         self._lock = threading.Lock()
         self.size = 0
         self.committed = False
         self._start_hashes(md5)
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise _write_error(self.final, exc) from exc
 
     def _start_hashes(self, md5: bool) -> None:
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
 
     def write(self, chunks: list[bytes]) -> None:
-        with self._lock:
+        with self._lock, self._errors():
             for chunk in chunks:
                 self._file.write(chunk)
                 # hashlib releases the GIL for large buffers: hashing here keeps it off the loop.
@@ -45,7 +69,7 @@ class PartFile:
 
     def reset(self, *, md5: bool) -> None:
         """Back to an empty file (storage ignored Range, or the bytes failed a check)."""
-        with self._lock:
+        with self._lock, self._errors():
             self._file.seek(0)
             self._file.truncate()
             self.size = 0
@@ -60,7 +84,7 @@ class PartFile:
         return None if self._md5 is None else self._md5.hexdigest()
 
     def finish(self, fsync: bool) -> None:
-        with self._lock:
+        with self._lock, self._errors():
             self._file.flush()
             if fsync:
                 os.fsync(self._file.fileno())
@@ -68,11 +92,24 @@ class PartFile:
 
     def commit(self) -> None:
         """Rename onto the final path: atomic, so readers see the old file or the new one."""
-        os.replace(self.path, self.final)
+        with self._errors():
+            os.replace(self.path, self.final)
         self.committed = True
 
     def discard(self) -> None:
+        """Close and remove the temporary file; never raises.
+
+        After a write error (a full disk) ``close()`` fails again while flushing the buffered
+        bytes, yet it still closes the descriptor: the error is expected and the file must go
+        regardless. Runs while another exception is on its way, which must not be replaced.
+        """
         with self._lock:
-            self._file.close()
-        with contextlib.suppress(FileNotFoundError):
+            # The descriptor is closed even when the final flush fails.
+            with contextlib.suppress(OSError):
+                self._file.close()
+        try:
             os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            logger.warning("could not remove the temporary file %s: %s", self.path, exc)

@@ -6,10 +6,16 @@ Guarantees (each has a test):
   (``os.replace``) only once their count equals storage's ``Content-Length`` and their MD5
   matches where storage states one (``_partfile.expected_md5``); a cancelled or failed download
   removes its temporary file and never touches the final path;
+* when the size is known (storage's ``Content-Length``, else the resource's ``size``) a body that
+  ends short is never committed (the next attempt resumes after it), and reading stops one byte
+  past the size: a longer (or endless chunked) body is refused, not written without bound;
+* a write error (a full disk) removes the temporary file and raises :class:`MediaWriteError`
+  naming the final path;
 * a dropped or stalled connection resumes with ``Range: bytes=N-``: the 206 must start at N,
-  with the same total and ETag, else the file starts again from zero; a storage that ignores
-  ``Range`` (answers 200) restarts the file; a 403 (the signed URL expired) gets a fresh URL
-  from ``/Media`` first;
+  with the same total, and the same ``ETag`` and ``Last-Modified`` when the first answer had
+  them (a missing one counts as changed), else the file starts again from zero; a storage
+  that ignores ``Range`` (answers 200) restarts the file; a 403 (the signed URL expired) gets
+  a fresh URL from ``/Media`` first;
 * ``max_attempts`` bounds consecutive attempts that bring no new bytes: an attempt that makes
   progress resets the count, so a long file on a flaky link still finishes while a storage that
   keeps failing is given up on quickly. Waits between attempts back off exponentially;
@@ -111,6 +117,7 @@ class Transfer:
         self.url: str | None = None
         self.total: int | None = None
         self.etag: str | None = None
+        self.last_modified: str | None = None
         self.checksum: tuple[str, str] | None = None
         self.answered = False  # a first full answer arrived (existing file checked)
         self.attempts = 0
@@ -144,6 +151,10 @@ class Transfer:
     async def _attempts(self) -> FileOutcome:
         requester = self.source.requester
         stalled = 0
+        # Progress is a new high-water mark, not more bytes than this attempt started with: a
+        # storage that ignores Range and always cuts at the same byte would otherwise look
+        # like progress on every other attempt and be retried forever.
+        best = 0
         while True:
             self.attempts += 1
             if self.url is None:
@@ -157,8 +168,9 @@ class Transfer:
             except APIError as exc:
                 if not is_retryable(exc):
                     raise
-                part = self.part
-                stalled = 0 if part is not None and part.size > before else stalled + 1
+                size = 0 if self.part is None else self.part.size
+                stalled = 0 if size > best else stalled + 1
+                best = max(best, size)
                 if stalled >= self.max_attempts:
                     exc.retries_taken = self.attempts - 1
                     raise
@@ -215,7 +227,11 @@ class Transfer:
         """A full answer: the file starts at zero (again, if storage ignored ``Range``)."""
         self.total = response.content_length
         self.etag = response.headers.get("ETag")
+        self.last_modified = response.headers.get("Last-Modified")
         self.checksum = expected_md5(response.headers)
+        expected = self.expected_size
+        if expected is not None and self.total is not None and self.total != expected:
+            raise _Mismatch(f"storage announced {self.total} bytes where {expected} are listed")
         if not self.answered:
             self.answered = True
             final = self.final
@@ -235,8 +251,9 @@ class Transfer:
                         f"{final} exists but is incomplete; pass overwrite=True to replace it"
                     )
         if self.part is None:
-            assert self.final is not None
-            self.part = PartFile(self.final, md5=self.checksum is not None)
+            final = self.final
+            assert final is not None
+            self.part = PartFile(final, md5=self.checksum is not None)
             await self.report(ProgressKind.STARTED, 0, self.total)
         elif self.part.size:
             logger.debug("storage host %s ignored Range: restarting", response.host)
@@ -251,9 +268,20 @@ class Transfer:
         total = parsed[1]
         if self.total is not None and total is not None and total != self.total:
             raise _Mismatch("the object changed size between attempts")
-        etag = response.headers.get("ETag")
-        if self.etag and etag and etag != self.etag:
-            raise _Mismatch("the object changed (new ETag) between attempts")
+        # The first answer's validators must come back unchanged: a missing one is as good as
+        # a different one, and splicing two versions of an object would go unnoticed.
+        if self.etag is not None and response.headers.get("ETag") != self.etag:
+            raise _Mismatch("the object changed (ETag missing or different) between attempts")
+        if self.last_modified is not None and (
+            response.headers.get("Last-Modified") != self.last_modified
+        ):
+            raise _Mismatch(
+                "the object changed (Last-Modified missing or different) between attempts"
+            )
+
+    def _expected(self) -> int | None:
+        """The size the file must reach: storage's ``Content-Length``, else the resource's."""
+        return self.total if self.total is not None else self.expected_size
 
     async def _restart(self) -> None:
         if self.part is not None:
@@ -261,13 +289,28 @@ class Transfer:
             await self.report(ProgressKind.RESTARTED, 0, self.total)
 
     async def _pump(self, response: StorageResponse, part: PartFile) -> None:
-        """Copy the body in batches; bytes that arrived before a failure are kept."""
+        """Copy the body in batches; bytes that arrived before a failure are kept.
+
+        With a known size, at most one byte past it is read: a body that runs longer is cut off
+        there (only the expected bytes are ever written) and refused.
+        """
         batch: list[bytes] = []
         pending = 0
+        limit = self._expected()
         try:
-            while chunk := await response.read_chunk(READ_SIZE):
+            while True:
+                size = READ_SIZE
+                if limit is not None:
+                    size = min(size, limit + 1 - part.size - pending)
+                chunk = await response.read_chunk(size)
+                if not chunk:
+                    break
                 batch.append(chunk)
                 pending += len(chunk)
+                if limit is not None and part.size + pending > limit:
+                    batch[-1] = chunk[: len(chunk) - (part.size + pending - limit)]
+                    await asyncio.to_thread(part.write, batch)
+                    raise _Mismatch(f"storage sent more than the {limit} bytes expected")
                 if pending >= WRITE_SIZE:
                     await asyncio.to_thread(part.write, batch)
                     batch, pending = [], 0
@@ -284,8 +327,16 @@ class Transfer:
     async def _finish(self) -> FileOutcome:
         part = self.part
         assert part is not None
-        if self.total is not None and part.size != self.total:
-            raise _Mismatch(f"got {part.size} bytes where storage announced {self.total}")
+        expected = self._expected()
+        if expected is not None and part.size > expected:
+            raise _Mismatch(f"got {part.size} bytes where {expected} were expected")
+        if expected is not None and part.size < expected:
+            # A body that ended early (close-delimited or chunked, so aiohttp saw no error):
+            # never committed; the next attempt resumes after the bytes kept.
+            raise APIConnectionError(
+                f"the storage host ended the body after {part.size} of {expected} bytes",
+                method="GET",
+            )
         if self.checksum is not None and part.md5 != self.checksum[0]:
             raise _Mismatch(f"the MD5 of the bytes does not match storage's {self.checksum[1]}")
         await asyncio.to_thread(part.finish, self.fsync)
@@ -336,9 +387,9 @@ async def download_media(
 ) -> Path:
     """Download one media object to ``target``: a file path, or a directory + ``default_name``.
 
-    Returns the final path. Without ``default_name`` a directory target gets storage's own
-    file name (Twilio's default ``Content-Disposition``, ``RT....mka``/``CJ....mp4``), or the
-    SID plus the extension of the ``Content-Type``. ``skip_existing`` keeps a file already
+    Returns the final path. Without ``default_name`` a directory target gets the SID plus the
+    extension of storage's ``Content-Type`` (``RT....mka``/``CJ....mp4``), never a name from
+    storage's ``Content-Disposition``. ``skip_existing`` keeps a file already
     there when its size equals ``expected_size`` or storage's ``Content-Length``;
     ``overwrite=False`` refuses to replace an existing file (``FileExistsError``).
     ``progress`` receives :class:`Progress` events (a function or a coroutine function); an

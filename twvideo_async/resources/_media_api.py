@@ -30,8 +30,10 @@ class MediaMethods(Resource):
     async def download(
         self, sid: str, target: str | os.PathLike[str], **options: Unpack[DownloadOptions]
     ) -> Path:
-        """Download the media of ``sid`` to ``target`` (a file path, or a directory where
-        Twilio's own name ``RT….mka|mkv`` / ``CJ….mp4|webm`` is used) and return the final path.
+        """Download the media of ``sid`` to ``target`` (a file path, or a directory where the
+        file is named ``RT….mka|mkv`` / ``CJ….mp4|webm``: the SID plus the extension of the
+        storage ``Content-Type``, never storage's ``Content-Disposition``) and return the final
+        path.
 
         Streams to a temporary file beside the target and renames it only once the byte count
         (and MD5, where storage states one) matches; resumes dropped connections with
