@@ -4,7 +4,8 @@ run the local emulator.
 Each command group is a module with a ``register(commands)`` function (see ``_cli_base``);
 :data:`GROUPS` lists them in the order ``--help`` shows them. This module builds the parser,
 runs the chosen handler and turns every expected failure into one line and an exit status:
-0 on success, 1 when Twilio or a download failed, 2 for bad usage or bad input, 130 on Ctrl-C.
+0 on success, 1 when Twilio or a download failed, 2 for bad usage or bad input, 130 on Ctrl-C,
+143 on SIGTERM (handled like Ctrl-C: downloads in flight remove their temporary files).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -39,7 +41,8 @@ after the command, e.g. `twvideo recordings list --emulator`.
 """
 
 EPILOG = """\
-exit status: 0 success, 1 Twilio or a download failed, 2 bad usage or bad input, 130 Ctrl-C
+exit status: 0 success, 1 Twilio or a download failed, 2 bad usage or bad input, 130 Ctrl-C,
+143 SIGTERM
 """
 
 
@@ -74,6 +77,37 @@ def _usable_streams() -> bool:
     return True
 
 
+class _Terminated(Exception):
+    """SIGTERM arrived: the command's work was cancelled and has cleaned up."""
+
+
+async def _run(handler: base.Handler, args: argparse.Namespace) -> int:
+    """Run ``handler`` with SIGTERM treated like Ctrl-C: the work is cancelled, so every
+    download removes its temporary file (``timeout``, ``kill`` and service managers send it)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated: list[bool] = []
+
+    def stop() -> None:
+        terminated.append(True)
+        if task is not None:
+            task.cancel()
+
+    installed = False
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop)
+        installed = True
+    try:
+        return await handler(args)
+    except asyncio.CancelledError:
+        if terminated:
+            raise _Terminated from None
+        raise
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if not _usable_streams():
         return base.EXIT_USAGE
@@ -102,10 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return base.EXIT_USAGE
     try:
         base.check_global_options(args)
-        return asyncio.run(handler(args))
+        return asyncio.run(_run(handler, args))
     except KeyboardInterrupt:
         show.failure("interrupted")
         return 130
+    except _Terminated:
+        show.failure("terminated")
+        return 128 + signal.SIGTERM
     except BrokenPipeError:
         # The reader went away (`twvideo recordings list | head`): stop quietly, as tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,0 +1,49 @@
+"""``twvideo`` under SIGTERM (issue 12, item 9): like Ctrl-C, no partial files, exit 143."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import signal
+from pathlib import Path
+
+from tests.test_cli import TWVIDEO, clean_env, files_in
+from twvideo_async.testing import Emulator
+
+
+async def test_sigterm_stops_cleanly_and_leaves_no_partial_file(
+    twvideo_emulator: Emulator, tmp_path: Path
+) -> None:
+    twvideo_emulator.seed(rooms=1, recordings_per_room=2, media_size=1 << 20)
+    stall = twvideo_emulator.faults.storage_stall(30, after_bytes=256 * 1024)
+    sid, secret = twvideo_emulator.credentials
+    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    proc = await asyncio.create_subprocess_exec(
+        *TWVIDEO,
+        "--base-url",
+        twvideo_emulator.base_url,
+        "recordings",
+        "download",
+        "--dest",
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    for _ in range(500):  # wait until a download is under way (a temporary file exists)
+        await asyncio.sleep(0.02)
+        if stall.fired and any(name.startswith(".") for name in files_in(tmp_path)):
+            break
+    assert any(name.startswith(".") for name in files_in(tmp_path))
+    proc.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 143, err.decode()
+    assert "terminated" in err.decode() and "Traceback" not in err.decode()
+    # Whatever finished before SIGTERM is complete; the stalled transfer left nothing behind.
+    left = files_in(tmp_path)
+    assert not [name for name in left if name.startswith(".")]
+    for name in left:
+        sid = name.split(".")[0]
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == (
+            twvideo_emulator.media_sha256(sid)
+        )
