@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "twvideo_async"
 LAYERS: list[list[str]] = [
     ["_constants", "_version", "_logging", "errors"],
     ["_encoding", "_checks", "_retry", "_response", "models", "tokens"],
-    ["_options", "_config", "_serde", "_decode", "rules", "webhooks"],
+    ["_options", "_config", "_serde", "_decode", "_tracing", "rules", "webhooks"],
     ["_transport", "_ratelimit"],
     ["_request"],
     ["_pagination"],

@@ -7,9 +7,9 @@ import os
 import random
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
@@ -27,6 +27,7 @@ from ._options import Timeout
 from ._ratelimit import Limits, RateLimiter
 from ._request import Requester
 from ._retry import RetryPolicy, check_max_retries
+from ._tracing import make_telemetry
 from ._transport import Transport
 from .errors import ConfigurationError
 
@@ -62,6 +63,10 @@ class VideoClient:
     rewritten for ``edge``/``region`` like the API host; when ``base_url`` is not a
     ``*.twilio.com`` host (an emulator, a proxy) that base URL serves Insights too, and
     ``insights_base_url`` sets it explicitly.
+
+    ``tracing=True`` (or a ``tracer_provider``/``meter_provider``) turns on OpenTelemetry spans
+    and metrics (the ``otel`` extra; the global providers unless given). ``trace_configs``
+    passes aiohttp ``TraceConfig`` objects to the API session only, never the storage one.
     """
 
     def __init__(
@@ -89,6 +94,10 @@ class VideoClient:
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         proxy: str | None = None,
         trust_env: bool = False,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        tracing: bool = False,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -129,6 +138,7 @@ class VideoClient:
             trust_env=trust_env,
             connect_timeout=limits.connect,
             read_timeout=limits.read,
+            trace_configs=trace_configs,
         )
         self._owns_transport = True
         self._requester = Requester(
@@ -149,6 +159,7 @@ class VideoClient:
             clock=clock,
             sleep=sleep,
             rng=rng,
+            telemetry=make_telemetry(tracing, tracer_provider, meter_provider),
         )
         self._insights_requester = _on_origin(self._requester, self.insights_base_url)
 
@@ -216,6 +227,7 @@ class VideoClient:
             clock=base.clock,
             sleep=base.sleep,
             rng=base.rng,
+            telemetry=base.telemetry,
         )
         clone._insights_requester = _on_origin(clone._requester, self._insights_requester.origin)
         return clone
@@ -290,6 +302,7 @@ def _on_origin(requester: Requester, origin: str) -> Requester:
         clock=requester.clock,
         sleep=requester.sleep,
         rng=requester.rng,
+        telemetry=requester.telemetry,
     )
 
 

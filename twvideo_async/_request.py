@@ -28,6 +28,7 @@ from ._options import NO_OPTIONS, RequestOptions, Timeout
 from ._ratelimit import Limits
 from ._response import APIResponse
 from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
+from ._tracing import Telemetry
 from ._transport import Transport
 from .errors import (
     APIConnectionError,
@@ -92,6 +93,7 @@ class Requester:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.transport = transport
         self.limits = limits
@@ -106,6 +108,8 @@ class Requester:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng
+        # OpenTelemetry, opt-in (_tracing): None costs one attribute check per call.
+        self.telemetry = telemetry
         self._form_headers = {**self.headers, "Content-Type": _FORM_CONTENT_TYPE}
 
     @property
@@ -130,6 +134,14 @@ class Requester:
         return yarl.URL(target, encoded=True)
 
     async def request(self, req: Request) -> APIResponse:
+        telemetry = self.telemetry
+        if telemetry is not None:
+            return await telemetry.call(
+                req.method, req.path_template, self._origin, self._request(req)
+            )
+        return await self._request(req)
+
+    async def _request(self, req: Request) -> APIResponse:
         opts = req.options
         timeout = opts.timeout or self.timeout
         policy = self.policy
@@ -182,6 +194,8 @@ class Requester:
                 rate_limit_retries += 1
             else:
                 retries += 1
+            if self.telemetry is not None:
+                self.telemetry.retrying(decision.delay, str(decision.reason), attempt + 1)
             await self.sleep(decision.delay)
 
     async def _attempt(
@@ -217,9 +231,10 @@ class Requester:
             ) from None
         start = clock()
         try:
-            status, resp_headers, body = await self._send(
-                req, url, headers, data, timeout, deadline
-            )
+            sending = self._send(req, url, headers, data, timeout, deadline)
+            if self.telemetry is not None:
+                sending = self.telemetry.attempt(req.method, req.path_template, url, sending)
+            status, resp_headers, body = await sending
         except aiohttp.ClientError as exc:
             return self._connection_error(exc, meta, attempt, start)
         except asyncio.TimeoutError as exc:
@@ -267,6 +282,8 @@ class Requester:
         return self._status_error(status, resp_headers, body, meta, request_id)
 
     async def _wait_turn(self, method: str, semaphore: asyncio.Semaphore | None) -> None:
+        telemetry = self.telemetry
+        waiting = 0.0 if telemetry is None else time.perf_counter()
         if semaphore is not None:
             await semaphore.acquire()
         try:
@@ -275,6 +292,8 @@ class Requester:
             if semaphore is not None:
                 semaphore.release()
             raise
+        if telemetry is not None:
+            telemetry.waited(time.perf_counter() - waiting)
 
     async def _send(
         self,

@@ -15,6 +15,7 @@ built at import time. A session belongs to the loop it was created on.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import aiohttp
 
@@ -26,6 +27,7 @@ from ._constants import (
     DEFAULT_MEDIA_READ_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
 )
+from ._tracing import exclude_storage_session
 from .errors import ConfigurationError
 
 _WRONG_LOOP = (
@@ -47,7 +49,20 @@ class Transport:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         trust_env: bool = False,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
     ) -> None:
+        if trace_configs is not None:
+            trace_configs = list(trace_configs)
+            if not all(isinstance(c, aiohttp.TraceConfig) for c in trace_configs):
+                raise ConfigurationError("trace_configs must be aiohttp.TraceConfig objects")
+            if session is not None:
+                raise ConfigurationError(
+                    "trace_configs apply to the session the client creates: add them to the "
+                    "aiohttp.ClientSession you pass instead"
+                )
+        # The API session's only: the storage session never runs a user's trace hooks (they
+        # would see every signed storage URL).
+        self._trace_configs = trace_configs
         self._user_session = session
         self._connection_limit = connection_limit
         self._connect_timeout = connect_timeout
@@ -109,6 +124,7 @@ class Transport:
                     total=None, sock_connect=self._connect_timeout, sock_read=self._read_timeout
                 ),
                 trust_env=self._trust_env,
+                trace_configs=self._trace_configs,
             )
         return session
 
@@ -129,6 +145,8 @@ class Transport:
                 timeout=self.storage_timeout(DEFAULT_MEDIA_READ_TIMEOUT),
                 trust_env=self._trust_env,
             )
+            # Generic aiohttp instrumentation would export every signed URL: take it out.
+            exclude_storage_session(session)
         return session
 
     def storage_timeout(self, read_timeout: float) -> aiohttp.ClientTimeout:

@@ -27,6 +27,7 @@ from yarl import URL
 
 from .._constants import MAX_STORAGE_REDIRECTS
 from .._logging import logger
+from .._tracing import Telemetry
 from ..errors import (
     APIConnectionError,
     APIError,
@@ -104,6 +105,8 @@ class StorageResponse:
         self.host = host
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
+        # Counts bytes read when the client traces (set by open_storage); never sees the URL.
+        self.telemetry: Telemetry | None = None
 
     async def __aenter__(self) -> StorageResponse:
         return self
@@ -119,9 +122,13 @@ class StorageResponse:
     async def read_chunk(self, size: int) -> bytes:
         """Up to ``size`` bytes (``b""`` at the end); network failures become APIErrors."""
         try:
-            return await self._response.content.read(size)
+            chunk = await self._response.content.read(size)
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             error = _body_error(exc, self.host)
+        else:
+            if self.telemetry is not None:
+                self.telemetry.downloaded(len(chunk))
+            return chunk
         raise_detached(error)
 
     def close(self) -> None:
@@ -187,7 +194,9 @@ async def open_storage(
             finally:
                 response.close()
             raise_detached(status_error)
-        return StorageResponse(response, host)
+        storage = StorageResponse(response, host)
+        storage.telemetry = requester.telemetry
+        return storage
     raise UnexpectedRedirectError(
         f"storage redirected more than {max_redirects} times (last host {host_of(url)})"
     )

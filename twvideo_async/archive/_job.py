@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._logging import logger
+from .._tracing import archive_item
 from ..errors import InvalidRequestError
 from ._discover import Discovery, discover
 from ._insights import archive_summaries
@@ -307,6 +308,7 @@ class _Job:
             self.in_flight.discard(sid)
             self.changed.set()
         _tally(self.report, result)
+        archive_item(self.client, result.outcome)
         if result.outcome in ("archived", "verified"):
             self.room_folders.add((row.item.folder, row.item.room_sid))
         self._emit(result.outcome, sid=sid, error=result.error)
