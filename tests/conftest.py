@@ -21,14 +21,15 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
             kwargs.setdefault("stream_writer", Mock(output_size=0))
             super().__init__(*args, **kwargs)
 
-    _arc.ClientResponse = _CompatResponse  # type: ignore[misc]
+    # aioresponses.core imports ClientResponse without re-exporting it (mypy: attr-defined).
+    _arc.ClientResponse = _CompatResponse  # type: ignore[attr-defined]
 
     def _reader(loop: Any = None) -> StreamReader:
         # The whole body is fed at once; a high limit keeps StreamReader from pausing a
         # protocol that aioresponses never connected.
         return StreamReader(ResponseHandler(loop=loop), limit=2**30, loop=loop)
 
-    _arc.stream_reader_factory = _reader
+    _arc.stream_reader_factory = _reader  # type: ignore[attr-defined]
 
 # The moto S3 and PostgreSQL server fixtures (a server starts only when a test asks for it).
 __all__ = ["backend", "pg_database", "pg_server", "s3_bucket", "s3_server"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +36,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @contextlib.asynccontextmanager
-async def serve(routes: list[tuple[str, str, Handler]]) -> AsyncIterator[TestServer]:
+async def serve(routes: Sequence[tuple[str, str, Handler]]) -> AsyncIterator[TestServer]:
     """Run an aiohttp.web app on 127.0.0.1 with the given (method, path, handler) routes."""
     app = web.Application()
     for method, path, handler in routes:

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -50,7 +51,7 @@ async def test_rows_fit_the_terminal_in_mib_with_total_and_retry_row(
     console = Console(width=width, file=io.StringIO(), force_terminal=True, color_system=None)
     async with VideoClient(sid, secret, base_url=twvideo_emulator.base_url) as client:
         items = [r async for r in client.recordings.list(grouping_sid=[seeded.rooms[0]])]
-        sizes = {r.sid: r.size for r in items if r.size is not None}
+        sizes = {r.sid: r.size for r in items if r.sid is not None and r.size is not None}
         bars = DownloadProgress(
             console, files=len(items), total_bytes=sum(sizes.values()), sizes=sizes, enabled=True
         )
@@ -93,7 +94,12 @@ def test_skipped_and_failed_files_leave_the_total() -> None:
     bars = DownloadProgress(
         console, files=2, total_bytes=3 * MIB, sizes={"RTa": MIB, "RTb": 2 * MIB}, enabled=False
     )
-    common = {"files_finished": 0, "files_total": 2, "overall_bytes": 0, "bytes_total": MIB}
+    common: dict[str, Any] = {
+        "files_finished": 0,
+        "files_total": 2,
+        "overall_bytes": 0,
+        "bytes_total": MIB,
+    }
     bars(
         Progress(
             kind=ProgressKind.SKIPPED,

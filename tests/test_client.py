@@ -85,7 +85,7 @@ def test_timeout_accepts_numbers_and_timeout_objects() -> None:
     with pytest.raises(ConfigurationError, match="> 0"):
         Timeout(total=-1)
     with pytest.raises(ConfigurationError):
-        make_client("http://x", timeout="5")  # type: ignore[arg-type]
+        make_client("http://x", timeout="5")
 
 
 async def fetch_room(client: VideoClient) -> int:

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from test_emulator_support import Api, Reply, api, twvideo_emulator, twvideo_emulator_options
 
+from tests.test_emulator_support import Api, Reply, api, twvideo_emulator, twvideo_emulator_options
 from twvideo_async.testing._http.hook_handlers import name_matches
 
 __all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]

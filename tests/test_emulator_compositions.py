@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 
+from tests.test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 from twvideo_async.testing import EmulatorClock
 from twvideo_async.testing.pytest_plugin import twvideo_client
 
@@ -294,8 +294,11 @@ async def test_hook_list_filters(api: Api) -> None:
         "My Hook 2",
         "My Hook 1",
     ]
-    enabled = await api.get("/v1/CompositionHooks", {"Enabled": "true"})
-    assert {h["friendly_name"] for h in enabled.body["composition_hooks"]} == {"My Hook 1", "Other"}
+    only_enabled = await api.get("/v1/CompositionHooks", {"Enabled": "true"})
+    assert {h["friendly_name"] for h in only_enabled.body["composition_hooks"]} == {
+        "My Hook 1",
+        "Other",
+    }
 
 
 async def test_enabled_hooks_compose_every_completed_group_room(api: Api) -> None:

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 
+from tests.test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 from twvideo_async.testing import Emulator, EmulatorClock, media_bytes, media_sha256
 
 __all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]

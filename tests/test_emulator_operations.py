@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_emulator_support import (
+
+from tests.test_emulator_support import (
     OPERATIONS,
     Api,
     api,
@@ -18,7 +19,6 @@ from test_emulator_support import (
     twvideo_emulator,
     twvideo_emulator_options,
 )
-
 from twvideo_async.testing import Emulator
 
 __all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]

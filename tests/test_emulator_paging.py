@@ -6,7 +6,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from test_emulator_support import (
+
+from tests.test_emulator_support import (
     Api,
     api,
     check_response,

@@ -7,7 +7,8 @@ import json
 import re
 
 import pytest
-from test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
+
+from tests.test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 
 __all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]
 
@@ -224,8 +225,11 @@ async def test_subscribe_rules_select_subscribed_tracks(api: Api) -> None:
     assert reply.body["date_updated"] is not None
     assert await subscribed() == {("bob", "mic"), ("carol", "mic"), ("bob", "screen")}
     # Order matters: include everything, then drop carol.
-    rules = [{"type": "include", "all": True}, {"type": "exclude", "publisher": "carol"}]
-    await api.post(f"{base}/SubscribeRules", {"Rules": json.dumps({"rules": rules})})
+    rules_all: list[dict[str, object]] = [
+        {"type": "include", "all": True},
+        {"type": "exclude", "publisher": "carol"},
+    ]
+    await api.post(f"{base}/SubscribeRules", {"Rules": json.dumps({"rules": rules_all})})
     assert await subscribed() == {("bob", "mic"), ("bob", "screen")}
     only_exclude = [{"type": "exclude", "kind": "video"}]
     await api.post(f"{base}/SubscribeRules", {"Rules": json.dumps(only_exclude)})

@@ -9,8 +9,8 @@ import re
 
 import aiohttp
 import pytest
-from test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 
+from tests.test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
 from twvideo_async.testing import Emulator, Seed, serve
 
 __all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]

@@ -95,5 +95,5 @@ async def test_list_pages_through_the_emulator(
     twvideo_client: VideoClient, twvideo_emulator: Emulator
 ) -> None:
     seeded = twvideo_emulator.seed(rooms=3, recordings_per_room=5)
-    listed = [r.sid async for r in twvideo_client.recordings.list(page_size=2)]
+    listed = [r.sid or "" async for r in twvideo_client.recordings.list(page_size=2)]
     assert sorted(listed) == sorted(seeded.recordings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 from aiohttp import web
 
@@ -15,7 +17,9 @@ from twvideo_async.errors import (
 TOTAL = 23
 
 
-def pager(origin: list[str], *, fail_page: int | None = None, foreign: bool = False):  # type: ignore[no-untyped-def]
+def pager(
+    origin: list[str], *, fail_page: int | None = None, foreign: bool = False
+) -> tuple[Callable[[web.Request], Awaitable[web.Response]], list[dict[str, str]]]:
     seen: list[dict[str, str]] = []
 
     async def handler(request: web.Request) -> web.Response:
@@ -136,9 +140,9 @@ async def test_raw_response_exposes_status_headers_and_json() -> None:
 async def test_unknown_parameters_fail_before_sending_with_a_suggestion() -> None:
     async with make_client("http://127.0.0.1:9") as client:
         with pytest.raises(InvalidRequestError, match="did you mean 'unique_name'"):
-            await client.rooms.create(uniqe_name="x")
+            await client.rooms.create(uniqe_name="x")  # type: ignore[call-arg]
         with pytest.raises(InvalidRequestError, match=r"it takes: .*status"):
-            client.rooms.list(state="completed")
+            client.rooms.list(state="completed")  # type: ignore[call-arg]
 
 
 async def test_a_cancelled_iteration_releases_its_connection() -> None:

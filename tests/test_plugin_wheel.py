@@ -7,6 +7,7 @@ Slow (it builds the wheel and installs packages, using pip's cache) but run by C
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ RUNNERS = ["pytest", "pytest-asyncio", "anyio"]
 
 def readme_plugin_example() -> str:
     text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
+    blocks: list[str] = re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
     (example,) = [
         b for b in blocks if "twvideo_client" in b and re.search(r"^async def test_", b, re.M)
     ]
@@ -97,7 +98,7 @@ def test_the_readme_example_in_every_documented_setup(project: tuple[Path, Path,
     for name, (code, options) in examples().items():
         (app / name).mkdir()
         (app / name / "test_example.py").write_text(code)
-        argv = [
+        argv: list[str | Path] = [
             python,
             "-m",
             "pytest",
@@ -110,6 +111,8 @@ def test_the_readme_example_in_every_documented_setup(project: tuple[Path, Path,
         procs[name] = subprocess.Popen(
             [*argv, *options],
             cwd=app / name,
+            # A session of its own: not this one's PYTEST_ADDOPTS (CI's --cov, a developer's -k).
+            env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import re
 import subprocess
 import sys
@@ -84,7 +85,8 @@ async def send_signed_callback(app: Any) -> int:
             url = str(http.make_url(path))
             signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
             response = await http.post(path, data=params, headers={"X-Twilio-Signature": signature})
-            return response.status
+            status: int = response.status
+            return status
     import httpx
 
     path = next(r.path for r in app.routes if "POST" in getattr(r, "methods", ()))
@@ -101,6 +103,8 @@ def run_pytest_block(code: str, directory: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme_example.py"],
         cwd=directory,
+        # A session of its own: not this one's PYTEST_ADDOPTS (CI's --cov, a developer's -k).
+        env={k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -159,8 +163,12 @@ def test_the_enum_story_in_the_readme_holds() -> None:
     from twvideo_async.models.enums import RecordingCodec, RecordingStatus
 
     assert RecordingCodec("opus") is RecordingCodec.OPUS is RecordingCodec("Opus")
-    assert RecordingCodec.OPUS == "OPUS" and RecordingCodec.OPUS != "opus"
-    assert {RecordingCodec.OPUS: 1}["OPUS"] == 1  # hash and == agree with str
-    assert RecordingStatus.COMPLETED == "completed" and RecordingStatus("COMPLETED") == "completed"
+    # Typed as plain str: mypy sees an enum literal and a str literal as never equal.
+    opus: str = RecordingCodec.OPUS
+    completed: str = RecordingStatus.COMPLETED
+    assert opus == "OPUS" and opus != "opus"
+    table: dict[str, int] = {RecordingCodec.OPUS: 1}
+    assert table["OPUS"] == 1  # hash and == agree with str
+    assert completed == "completed" and RecordingStatus("COMPLETED") == "completed"
     with pytest.raises(ValueError):
         RecordingCodec("AV2")  # unknown values stay plain str in models, never members

@@ -11,6 +11,7 @@ from twvideo_async._encoding import encode_pairs
 from twvideo_async._options import RequestOptions
 from twvideo_async._request import Request
 from twvideo_async.errors import (
+    APIStatusError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -66,7 +67,7 @@ async def test_post_is_form_encoded_with_hand_built_auth_and_no_redirects() -> N
         (503, InternalServerError),
     ],
 )
-async def test_status_errors_carry_twilio_fields(status: int, cls: type) -> None:
+async def test_status_errors_carry_twilio_fields(status: int, cls: type[APIStatusError]) -> None:
     body = {
         "code": 53113,
         "message": "Room exists",

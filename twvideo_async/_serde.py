@@ -289,7 +289,7 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
 
     def enum_or_str_hook(tp: Any) -> Hook:
         cls = _enum_of_union(tp)
-        assert cls is not None
+        assert cls is not None  # noqa: S101 - invariant; narrows the type
         convert = enum_lookup(cls, tolerant=tolerant)
         nullable = _NONE in _union_parts(tp)
 

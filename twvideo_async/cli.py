@@ -69,7 +69,7 @@ def _usable_streams() -> bool:
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
     if sys.stdout is None:
-        print(
+        print(  # noqa: T201 - before rich: stdout is gone, stderr is all there is
             "twvideo: error: standard output is closed; redirect it instead (>/dev/null)",
             file=sys.stderr,
         )
@@ -114,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from . import _cli_output as show
     except ImportError:
-        print("twvideo needs the cli extra: pip install 'twvideo_async[cli]'", file=sys.stderr)
+        # rich (the cli extra) is what prints everything else; without it, plain stderr.
+        print("twvideo needs the cli extra: pip install 'twvideo_async[cli]'", file=sys.stderr)  # noqa: T201
         return base.EXIT_USAGE
     try:
         args = build_parser().parse_args(argv)

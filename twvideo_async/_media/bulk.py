@@ -188,7 +188,7 @@ class _Items:
             if self._async is not None:
                 self._ahead.append(await anext(self._async))
             else:
-                assert self._sync is not None
+                assert self._sync is not None  # noqa: S101 - invariant; narrows the type
                 self._ahead.append(next(self._sync))
         except (StopIteration, StopAsyncIteration):
             self._exhausted = True

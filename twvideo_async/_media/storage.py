@@ -119,7 +119,7 @@ class StorageResponse:
         value = self.headers.get("Content-Length")
         return int(value) if value is not None and value.isdigit() else None
 
-    async def read_chunk(self, size: int) -> bytes:
+    async def read_chunk(self, size: int) -> bytes:  # noqa: RET503 - raise_detached never returns
         """Up to ``size`` bytes (``b""`` at the end); network failures become APIErrors."""
         try:
             chunk = await self._response.content.read(size)

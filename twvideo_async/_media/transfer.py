@@ -219,7 +219,7 @@ class Transfer:
                     method="GET",
                     status=response.status,
                 )
-            assert self.part is not None
+            assert self.part is not None  # noqa: S101 - invariant; narrows the type
             await self._pump(response, self.part)
         return None
 
@@ -252,7 +252,7 @@ class Transfer:
                     )
         if self.part is None:
             final = self.final
-            assert final is not None
+            assert final is not None  # noqa: S101 - invariant; narrows the type
             self.part = PartFile(final, md5=self.checksum is not None)
             await self.report(ProgressKind.STARTED, 0, self.total)
         elif self.part.size:
@@ -326,7 +326,7 @@ class Transfer:
 
     async def _finish(self) -> FileOutcome:
         part = self.part
-        assert part is not None
+        assert part is not None  # noqa: S101 - invariant; narrows the type
         expected = self._expected()
         if expected is not None and part.size > expected:
             raise _Mismatch(f"got {part.size} bytes where {expected} were expected")
@@ -422,6 +422,6 @@ async def download_media(
             raise
     except ProgressCallbackError as exc:
         cause = exc.__cause__
-        assert cause is not None
+        assert cause is not None  # noqa: S101 - invariant; narrows the type
         raise cause from None
     return outcome.path

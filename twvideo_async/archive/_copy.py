@@ -73,7 +73,7 @@ async def copy_to_sink(
     check_size(expected_size)
     checked = check_metadata(metadata)
     check_max_attempts(max_attempts)
-    rng = random.Random()
+    rng = random.Random()  # noqa: S311 - backoff jitter, not a secret
     attempts = 0
     while True:
         attempts += 1

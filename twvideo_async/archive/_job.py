@@ -226,7 +226,7 @@ class _Job:
         return self.report
 
     async def _discover(self, plan: Discovery) -> None:
-        def found(listed: int, new: int) -> None:
+        def found(listed: int, new: int) -> None:  # noqa: ARG001 - the discovery callback's shape
             self.report.discovered += new
             self.changed.set()
             if new:

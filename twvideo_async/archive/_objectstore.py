@@ -379,7 +379,7 @@ class ObjectStoreWriter:
     async def _put(self, chunk: bytes | None) -> None:
         """Queue ``chunk`` for the upload, or raise the upload's failure if it stopped."""
         task = self._task
-        assert task is not None
+        assert task is not None  # noqa: S101 - invariant; narrows the type
         if task.done():
             self._failed(task)
         if not self._queue.full():

@@ -231,7 +231,7 @@ class PostgresLedger:
             self._conn = None
 
     async def __aenter__(self) -> PostgresLedger:
-        async def noop(conn: psycopg.AsyncConnection[Any]) -> None:
+        async def noop(_conn: psycopg.AsyncConnection[Any]) -> None:
             return None
 
         await self._run(noop)  # connect (and create the tables) now: errors surface here

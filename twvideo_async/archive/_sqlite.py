@@ -220,7 +220,7 @@ class SQLiteLedger:
         self._closed = True
 
     async def __aenter__(self) -> SQLiteLedger:
-        await self._run(lambda conn: None)  # open (and create) now: errors surface here
+        await self._run(lambda _conn: None)  # open (and create) now: errors surface here
         return self
 
     async def __aexit__(

@@ -176,5 +176,6 @@ def generate(
             "        return _slow(d)",
         ]
     )
-    exec(compile(source, f"<twvideo_async structure {cls.__qualname__}>", "exec"), ns)
+    # The source is built from the model's own field names and types, never from a payload.
+    exec(compile(source, f"<twvideo_async structure {cls.__qualname__}>", "exec"), ns)  # noqa: S102
     return typing.cast(Hook, ns["structure"])

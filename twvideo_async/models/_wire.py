@@ -368,5 +368,6 @@ def _compile_finish(cls: type[Any], plans: list[Plan]) -> Finish | None:
         "        _set_raw(o, r)",
         "        _set_class(o, '__class__', _cls)",
     ]
-    exec(compile("\n".join(body), f"<twvideo_async finish {cls.__qualname__}>", "exec"), ns)
+    # The source is built from the model's own field names, never from a payload.
+    exec(compile("\n".join(body), f"<twvideo_async finish {cls.__qualname__}>", "exec"), ns)  # noqa: S102
     return typing.cast(Finish, ns["finish"])

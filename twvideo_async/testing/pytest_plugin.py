@@ -60,7 +60,8 @@ def _runner_fixture(request: pytest.FixtureRequest, name: str) -> Any:
 
 @pytest.fixture
 def twvideo_emulator(
-    request: pytest.FixtureRequest, twvideo_emulator_options: dict[str, Any]
+    request: pytest.FixtureRequest,
+    twvideo_emulator_options: dict[str, Any],  # noqa: ARG001 - requested so tests can parametrize it
 ) -> Emulator:
     """A started emulator on ``127.0.0.1`` with free ports, closed after the test."""
     # twvideo_emulator_options is named here so tests can parametrize it.
@@ -69,7 +70,10 @@ def twvideo_emulator(
 
 
 @pytest.fixture
-def twvideo_client(request: pytest.FixtureRequest, twvideo_emulator: Emulator) -> VideoClient:
+def twvideo_client(
+    request: pytest.FixtureRequest,
+    twvideo_emulator: Emulator,  # noqa: ARG001 - requested so it starts first
+) -> VideoClient:
     """A ``VideoClient`` configured for ``twvideo_emulator``, closed after the test."""
     value: VideoClient = _runner_fixture(request, "twvideo_client")
     return value
