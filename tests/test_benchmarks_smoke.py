@@ -130,6 +130,8 @@ async def test_media_redirects_to_storage_that_streams_deterministic_bytes(
 
 async def test_limited_site_answers_429_with_the_wait_until_the_next_token() -> None:
     async with bench_server(SMALL) as server, aiohttp.ClientSession() as session:
+        # A stopped clock: no token comes back between the requests, however slow they are.
+        server.bucket = TokenBucket(SMALL.rl_rate, SMALL.rl_burst, clock=lambda: 0.0)
         url = f"{server.limited_origin}/v1/Rooms/{ROOM_SID}"
         statuses = []
         for _ in range(SMALL.rl_burst + 1):
