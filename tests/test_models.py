@@ -18,7 +18,7 @@ import attrs
 import cattrs
 import pytest
 
-from twvideo_async import _serde
+from twvideo_async._decode import converter, values
 from twvideo_async.models import (
     ENUM_SCHEMAS,
     SCHEMA_MODELS,
@@ -38,8 +38,8 @@ from twvideo_async.models import (
 
 SPEC = json.loads((Path(__file__).parent / "fixtures" / "twilio_video_v1.json").read_text())
 SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
-STRICT = _serde.make_converter(strict=True)
-STRICT_SLOW = _serde.make_converter(strict=True, fast=False)
+STRICT = converter.make_converter(strict=True)
+STRICT_SLOW = converter.make_converter(strict=True, fast=False)
 
 
 def _ref_name(ref: str) -> str:
@@ -94,7 +94,7 @@ def _assert_same(model_value: Any, wire: Any, prop: dict[str, Any]) -> None:
     if wire is None:
         assert model_value is None
     elif prop.get("format") == "date-time":
-        assert model_value == _serde.parse_datetime(wire)
+        assert model_value == values.parse_datetime(wire)
     elif isinstance(model_value, enum.Enum):
         assert str(model_value.value).lower() == wire.lower()
     elif isinstance(model_value, tuple):
@@ -212,29 +212,29 @@ def _example(schema: str) -> dict[str, Any]:
 
 
 def test_codec_matches_case_insensitively() -> None:
-    rec = _serde.structure(_example("video.v1.recording"), Recording)
+    rec = converter.structure(_example("video.v1.recording"), Recording)
     assert rec.codec is RecordingCodec.OPUS
     assert rec.codec == "OPUS"
 
 
 def test_unknown_enum_values_are_kept_as_plain_strings() -> None:
     item = {**_example("video.v1.room.room_transcriptions"), "status": "created"}
-    model = _serde.structure(item, Transcription)
+    model = converter.structure(item, Transcription)
     assert model.status == "created"
     assert type(model.status) is str
-    participant = _serde.structure({"status": "RECONNECTING"}, Participant)
+    participant = converter.structure({"status": "RECONNECTING"}, Participant)
     assert participant.status is ParticipantStatus.RECONNECTING
     with pytest.raises(cattrs.ClassValidationError):
         STRICT.structure(item, Transcription)
 
 
 def test_known_enum_values_become_members() -> None:
-    model = _serde.structure({"status": "stopped"}, Transcription)
+    model = converter.structure({"status": "stopped"}, Transcription)
     assert model.status is TranscriptionStatus.STOPPED
 
 
 def test_datetimes_are_aware_utc() -> None:
-    room = _serde.structure(
+    room = converter.structure(
         {"date_created": "2017-04-03T22:21:49Z", "end_time": "2017-04-04T00:21:51.5+02:00"}, Room
     )
     assert room.date_created == datetime(2017, 4, 3, 22, 21, 49, tzinfo=timezone.utc)
@@ -244,7 +244,7 @@ def test_datetimes_are_aware_utc() -> None:
 
 
 def test_grouping_sids_is_a_read_only_mapping() -> None:
-    rec = _serde.structure(_example("video.v1.recording"), Recording)
+    rec = converter.structure(_example("video.v1.recording"), Recording)
     assert rec.grouping_sids is not None
     assert rec.grouping_sids["room_sid"].startswith("RM")
     assert rec.links is not None and rec.links["media"].endswith("/Media")
@@ -254,19 +254,19 @@ def test_grouping_sids_is_a_read_only_mapping() -> None:
 
 def test_raw_holds_the_payload_including_unknown_keys() -> None:
     item = {**_example("video.v1.room"), "brand_new_field": {"x": 1}}
-    room = _serde.structure(item, Room)
+    room = converter.structure(item, Room)
     assert room.raw["brand_new_field"] == {"x": 1}
     assert dict(room.raw) == item
     assert not hasattr(room, "brand_new_field")
     with pytest.raises(TypeError):
         room.raw["sid"] = "RMx"  # type: ignore[index]
     assert "raw" not in repr(room)
-    assert room == _serde.structure(_example("video.v1.room"), Room)  # raw not in equality
+    assert room == converter.structure(_example("video.v1.room"), Room)  # raw not in equality
 
 
 def test_unknown_keys_are_ignored_by_default_and_rejected_when_strict() -> None:
     item = {**_example("video.v1.room.room_participant"), "new": 1}
-    assert _serde.structure(item, Participant).sid == item["sid"]
+    assert converter.structure(item, Participant).sid == item["sid"]
     with pytest.raises(cattrs.ClassValidationError) as info:
         STRICT.structure(item, Participant)
     assert isinstance(info.value.exceptions[0], cattrs.ForbiddenExtraKeysError)
@@ -276,14 +276,14 @@ def test_unknown_keys_are_ignored_by_default_and_rejected_when_strict() -> None:
 def test_strict_rejects_unknown_keys_in_nested_rules() -> None:
     item = _example("video.v1.room.room_participant.room_participant_subscribe_rule")
     bad = {**item, "rules": [{**item["rules"][0], "surprise": True}]}
-    assert _serde.structure(bad, SubscribeRules).rules is not None
+    assert converter.structure(bad, SubscribeRules).rules is not None
     with pytest.raises(cattrs.ClassValidationError):
         STRICT.structure(bad, SubscribeRules)
 
 
 def test_nested_rules_are_models_with_raw() -> None:
     item = _example("video.v1.room.room_recording_rule")
-    rules = _serde.structure(item, RecordingRules)
+    rules = converter.structure(item, RecordingRules)
     assert rules.rules and rules.rules[0].raw == item["rules"][0]
     assert rules.rules[0].type in ("include", "exclude")
 
@@ -299,14 +299,14 @@ def test_models_are_frozen_and_keyword_only() -> None:
 
 
 def test_missing_keys_take_the_defaults() -> None:
-    room = _serde.structure({}, Room)
+    room = converter.structure({}, Room)
     assert room.sid is None and room.max_participants == 0 and room.video_codecs is None
 
 
 @pytest.mark.parametrize("schema", sorted(SCHEMA_MODELS))
 def test_models_pickle_and_deep_copy(schema: str) -> None:
     item = {**_example(schema), "field_from_the_future": {"a": [1]}}
-    model = _serde.structure(item, SCHEMA_MODELS[schema])
+    model = converter.structure(item, SCHEMA_MODELS[schema])
     for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
         assert clone == model
         assert dict(clone.raw) == item

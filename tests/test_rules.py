@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from twvideo_async import _serde
+from twvideo_async._decode import converter
 from twvideo_async.errors import InvalidRequestError
 from twvideo_async.models import RecordingRules, SubscribeRules, TrackKind
 from twvideo_async.rules import (
@@ -68,7 +68,7 @@ def test_null_filters_in_dicts_are_ignored() -> None:
 
 
 def test_rules_read_back_from_twilio_can_be_sent_again() -> None:
-    fetched = _serde.structure(
+    fetched = converter.structure(
         {
             "rules": [
                 {
@@ -85,7 +85,9 @@ def test_rules_read_back_from_twilio_can_be_sent_again() -> None:
     )
     assert fetched.rules is not None
     assert encode_subscribe_rules(fetched.rules) == '[{"type":"exclude","all":true}]'
-    recorded = _serde.structure({"rules": [{"type": "include", "kind": "video"}]}, RecordingRules)
+    recorded = converter.structure(
+        {"rules": [{"type": "include", "kind": "video"}]}, RecordingRules
+    )
     assert recorded.rules is not None
     assert encode_recording_rules(recorded.rules) == '[{"type":"include","kind":"video"}]'
 

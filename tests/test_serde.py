@@ -16,7 +16,8 @@ import attrs
 import cattrs
 import pytest
 
-from twvideo_async import _serde
+from twvideo_async._decode import converter, values
+from twvideo_async._encoding import format_datetime
 from twvideo_async.errors import InvalidRequestError
 from twvideo_async.models import (
     SCHEMA_MODELS,
@@ -31,8 +32,8 @@ from twvideo_async.models import (
 )
 
 UTC = timezone.utc
-CONV = _serde.make_converter()
-SLOW = _serde.make_converter(fast=False)
+CONV = converter.make_converter()
+SLOW = converter.make_converter(fast=False)
 SPEC = json.loads((Path(__file__).parent / "fixtures" / "twilio_video_v1.json").read_text())
 RECORDING = SPEC["paths"]["/v1/Recordings/{Sid}"]["get"]["responses"]["200"]["content"][
     "application/json"
@@ -103,21 +104,21 @@ def test_model_fields_reject_wrong_types_on_both_paths(field: str, value: Any) -
 def test_errors_name_every_bad_field() -> None:
     bad = {**RECORDING, "size": "12", "duration": 1.5, "status": 3}
     with pytest.raises(cattrs.ClassValidationError) as info:
-        _serde.structure(bad, Recording)
+        converter.structure(bad, Recording)
     paths = sorted(m.rsplit(" @ ", 1)[1] for m in cattrs.transform_error(info.value))
     assert paths == ["$.duration", "$.size", "$.status"]
 
 
 def test_a_non_object_payload_is_a_cattrs_error() -> None:
     with pytest.raises(Exception) as info:
-        _serde.structure(["not", "an", "object"], Room)  # type: ignore[arg-type]
+        converter.structure(["not", "an", "object"], Room)  # type: ignore[arg-type]
     assert not isinstance(info.value, AssertionError)
 
 
 def test_nested_item_errors_carry_their_index() -> None:
     bad = {"rules": [{"type": "include", "all": True}, {"type": "include", "all": "yes"}]}
     with pytest.raises(cattrs.ClassValidationError) as info:
-        _serde.structure(bad, SubscribeRules)
+        converter.structure(bad, SubscribeRules)
     assert cattrs.transform_error(info.value) == [
         "invalid value for type, expected bool | None @ $.rules[1].all"
     ]
@@ -126,9 +127,9 @@ def test_nested_item_errors_carry_their_index() -> None:
 def test_structure_list_notes_the_failing_item() -> None:
     items = [RECORDING, {**RECORDING, "size": "big"}]
     with pytest.raises(cattrs.ClassValidationError) as info:
-        _serde.structure_list(items, Recording)
+        converter.structure_list(items, Recording)
     assert "Structuring item 1 of the page" in info.value.__notes__
-    recs = _serde.structure_list([RECORDING, RECORDING], Recording)
+    recs = converter.structure_list([RECORDING, RECORDING], Recording)
     assert [r.sid for r in recs] == [RECORDING["sid"]] * 2
 
 
@@ -152,7 +153,7 @@ def test_structure_list_notes_the_failing_item() -> None:
     ],
 )
 def test_parse_datetime_shapes(text: str, expected: datetime) -> None:
-    parsed = _serde.parse_datetime(text)
+    parsed = values.parse_datetime(text)
     assert parsed == expected
     assert parsed.tzinfo is UTC
 
@@ -163,7 +164,7 @@ def test_parse_datetime_shapes(text: str, expected: datetime) -> None:
 )
 def test_parse_datetime_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError):
-        _serde.parse_datetime(text)
+        values.parse_datetime(text)
 
 
 def test_datetime_objects_are_normalised_to_utc() -> None:
@@ -187,29 +188,29 @@ def test_datetime_objects_are_normalised_to_utc() -> None:
     ],
 )
 def test_format_datetime_converts_to_utc(dt: datetime, text: str) -> None:
-    assert _serde.format_datetime(dt) == text
+    assert format_datetime(dt) == text
 
 
 def test_format_datetime_rejects_naive_and_non_datetimes() -> None:
     with pytest.raises(InvalidRequestError, match=r"tzinfo=timezone\.utc"):
-        _serde.format_datetime(datetime(2024, 1, 1))
+        format_datetime(datetime(2024, 1, 1))
     with pytest.raises(InvalidRequestError, match="expected a datetime"):
-        _serde.format_datetime("2024-01-01")  # type: ignore[arg-type]
+        format_datetime("2024-01-01")  # type: ignore[arg-type]
 
 
 # -- containers and enums ----------------------------------------------------------------------
 
 
 def test_arrays_become_tuples_and_enums_inside_them_are_tolerant() -> None:
-    room = _serde.structure({"video_codecs": ["vp8", "AV1"]}, Room)
+    room = converter.structure({"video_codecs": ["vp8", "AV1"]}, Room)
     assert room.video_codecs == (VideoCodec.VP8, "AV1")
-    comp = _serde.structure({"audio_sources": ["user*", "PA1"]}, Composition)
+    comp = converter.structure({"audio_sources": ["user*", "PA1"]}, Composition)
     assert comp.audio_sources == ("user*", "PA1")
 
 
 def test_free_form_objects_keep_their_content() -> None:
     layout = {"grid": {"video_sources": ["*"], "width": 0}}
-    comp = _serde.structure({"video_layout": layout}, Composition)
+    comp = converter.structure({"video_layout": layout}, Composition)
     assert comp.video_layout == layout
     assert isinstance(comp.video_layout, MappingProxyType)
 
@@ -222,7 +223,7 @@ def test_plain_enum_and_union_hooks() -> None:
         CONV.structure("archived", RoomStatus)
     assert CONV.structure("archived", status_or_str) == "archived"
     assert CONV.structure(None, cast(Any, RoomStatus | str | None)) is None
-    strict = _serde.make_converter(strict=True)
+    strict = converter.make_converter(strict=True)
     with pytest.raises(ValueError):
         strict.structure("archived", status_or_str)
 
@@ -260,7 +261,7 @@ _ODD_VALUES: list[Any] = [
 
 
 PAIRS = [
-    (_serde.make_converter(strict=strict), _serde.make_converter(strict=strict, fast=False))
+    (converter.make_converter(strict=strict), converter.make_converter(strict=strict, fast=False))
     for strict in (False, True)
 ]
 
@@ -291,12 +292,12 @@ def test_str_subclasses_take_the_checked_path_and_pass() -> None:
     class Name(str):
         pass
 
-    room = _serde.structure({"unique_name": Name("standup"), "status": Name("completed")}, Room)
+    room = converter.structure({"unique_name": Name("standup"), "status": Name("completed")}, Room)
     assert room.unique_name == "standup" and room.status is RoomStatus.COMPLETED
 
 
 def test_models_with_validators_or_factories_are_still_structured() -> None:
-    conv = _serde.make_converter()
+    conv = converter.make_converter()
 
     @attrs.frozen(kw_only=True)
     class Checked(Model):
@@ -322,6 +323,6 @@ def test_models_with_validators_or_factories_are_still_structured() -> None:
 
 
 def test_status_enum_identity_survives_structure() -> None:
-    rec = _serde.structure({**RECORDING, "status": "completed"}, Recording)
+    rec = converter.structure({**RECORDING, "status": "completed"}, Recording)
     assert rec.status is RecordingStatus.COMPLETED
     assert f"{rec.status}" == "completed"

@@ -1,4 +1,4 @@
-"""The msgspec fast path (``models._wire``) against the cattrs path: equal models for every spec
+"""The msgspec fast path (``_decode.wire``) against the cattrs path: equal models for every spec
 example and for randomised payloads, or a fallback, never a different model."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import cattrs
 import pytest
 
 from tests.test_models import EXAMPLES, SPEC
-from twvideo_async import _serde
-from twvideo_async._pagination import split_envelope
+from twvideo_async._decode import converter, values, wire
+from twvideo_async._decode.parsers import ListParser, Parser, split_envelope
 from twvideo_async._response import APIResponse
 from twvideo_async.errors import APIResponseValidationError
 from twvideo_async.models import (
@@ -31,12 +31,10 @@ from twvideo_async.models import (
     Room,
     SubscribeRules,
     VideoCodec,
-    _wire,
 )
 from twvideo_async.models._raw import LazyRaw
-from twvideo_async.resources._base import ListParser, Parser
 
-STRICT_SLOW = _serde.make_converter(strict=True, fast=False)
+STRICT_SLOW = converter.make_converter(strict=True, fast=False)
 UNIONS = (typing.Union, types.UnionType)
 ERROR = "error"
 
@@ -50,7 +48,7 @@ def response(body: bytes) -> APIResponse:
 def slow_object(body: bytes, cls: type[Any]) -> Any:
     """What the cattrs path alone makes of ``body``: a model or ``ERROR``."""
     try:
-        return _serde.structure(json.loads(body), cls)
+        return converter.structure(json.loads(body), cls)
     except (cattrs.BaseValidationError, TypeError, ValueError):
         return ERROR
 
@@ -75,7 +73,7 @@ FAST_BY_NAME = sorted(FAST_CLASSES, key=lambda c: c.__name__)
 
 
 def test_every_model_but_the_nested_rules_has_a_fast_path() -> None:
-    assert {c for c in SCHEMA_MODELS.values() if _wire.supports(c)} == FAST_CLASSES
+    assert {c for c in SCHEMA_MODELS.values() if wire.supports(c)} == FAST_CLASSES
 
 
 # -- spec examples -----------------------------------------------------------------------------
@@ -87,7 +85,7 @@ def test_every_model_but_the_nested_rules_has_a_fast_path() -> None:
 def test_every_spec_example_decodes_to_the_cattrs_model(schema: str, item: dict[str, Any]) -> None:
     cls = SCHEMA_MODELS[schema]
     body = json.dumps(item).encode()
-    fast = _wire.decode_object(body, cls)
+    fast = wire.decode_object(body, cls)
     if cls not in FAST_CLASSES:
         assert fast is None
         return
@@ -121,11 +119,11 @@ LIST_EXAMPLES = _list_examples()
 def test_every_spec_list_example_decodes_as_a_page(schema: str, page: dict[str, Any]) -> None:
     cls = SCHEMA_MODELS[schema]
     body = json.dumps(page).encode()
-    decoded = _wire.decode_page(body, cls)
+    decoded = wire.decode_page(body, cls)
     assert decoded is not None
     items, meta = decoded
     assert meta == page["meta"]
-    expected = _serde.structure_list(page[page["meta"]["key"]], cls)
+    expected = converter.structure_list(page[page["meta"]["key"]], cls)
     assert len(items) == len(expected)
     for fast, slow, item in zip(items, expected, page[page["meta"]["key"]], strict=True):
         assert_same_model(fast, slow, cls, json.dumps(item).encode())
@@ -219,7 +217,7 @@ def test_random_objects_decode_equal_or_fall_back(cls: type[Any]) -> None:
     for index in range(300):
         typical = index % 2 == 0
         body = _dump(_payload(cls, rng, odd=not typical), rng)
-        fast = _wire.decode_object(body, cls)
+        fast = wire.decode_object(body, cls)
         slow = slow_object(body, cls)
         outcomes.add((typical, fast is not None, slow is not ERROR))
         if fast is not None:
@@ -248,10 +246,10 @@ def test_random_pages_decode_equal_or_fall_back(cls: type[Any]) -> None:
         envelope = {key: items, "meta": meta} if rng.random() < 0.5 else {"meta": meta, key: items}
         body = _dump(envelope, rng)
         try:
-            expected: Any = _serde.structure_list(items, cls)
+            expected: Any = converter.structure_list(items, cls)
         except (cattrs.BaseValidationError, TypeError, ValueError):
             expected = ERROR
-        decoded = _wire.decode_page(body, cls)
+        decoded = wire.decode_page(body, cls)
         outcomes.add((decoded is not None, expected is not ERROR))
         if decoded is not None:
             assert expected is not ERROR
@@ -277,16 +275,16 @@ def test_enum_values_in_any_case_become_the_public_members(enum_cls: type[enum.E
                 continue
             body = json.dumps({"codec": spelling, "video_codecs": [spelling]}).encode()
             if enum_cls is RecordingCodec:
-                recording = _wire.decode_object(body, Recording)
+                recording = wire.decode_object(body, Recording)
                 assert recording is not None
                 value: enum.Enum | str | None = recording.codec
             else:
-                room = _wire.decode_object(body, Room)
+                room = wire.decode_object(body, Room)
                 assert room is not None
                 assert room.video_codecs is not None
                 value = room.video_codecs[0]
             assert value is member
-    room = _wire.decode_object(b'{"video_codecs": ["Vp8", "AV1"], "status": "Paused"}', Room)
+    room = wire.decode_object(b'{"video_codecs": ["Vp8", "AV1"], "status": "Paused"}', Room)
     assert room is not None and room.video_codecs == (VideoCodec.VP8, "AV1")
     assert room.status == "Paused" and type(room.status) is str
 
@@ -294,7 +292,7 @@ def test_enum_values_in_any_case_become_the_public_members(enum_cls: type[enum.E
 @pytest.mark.parametrize("text", _DATES)
 def test_datetimes_are_parsed_exactly_as_the_cattrs_path_does(text: str) -> None:
     body = json.dumps({"date_created": text}).encode()
-    fast = _wire.decode_object(body, Recording)
+    fast = wire.decode_object(body, Recording)
     slow = slow_object(body, Recording)
     if slow is ERROR:
         assert fast is None
@@ -306,17 +304,17 @@ def test_datetimes_are_parsed_exactly_as_the_cattrs_path_does(text: str) -> None
 
 def test_invalid_utf8_in_an_unknown_key_is_left_to_json_loads() -> None:
     body = b'{"sid": "RT1", "junk": "\xff"}'
-    assert _wire.decode_object(body, Recording) is None
+    assert wire.decode_object(body, Recording) is None
     with pytest.raises(APIResponseValidationError, match="not JSON"):
         Parser(Recording).from_response(response(body))
     good = '{"sid": "RT1", "track_name": "caméra ✓"}'.encode()
-    model = _wire.decode_object(good, Recording)
+    model = wire.decode_object(good, Recording)
     assert model is not None and model.track_name == "caméra ✓"
 
 
 def test_json_that_only_json_loads_reads_falls_back() -> None:
     for body in (b'{"sid": "RT1", "x": NaN}', b'{"sid": "RT1", "x": "\\ud800"}', b"\xef\xbb\xbf{}"):
-        assert _wire.decode_object(body, Recording) is None
+        assert wire.decode_object(body, Recording) is None
         assert Parser(Recording).from_response(response(body)) == slow_object(body, Recording)
 
 
@@ -324,11 +322,11 @@ def test_duplicate_keys_take_the_last_value_or_fall_back() -> None:
     body = b'{"sid": "RT1", "status": 3, "status": "completed"}'
     assert Parser(Recording).from_response(response(body)).status == "completed"
     body = b'{"sid": "RT1", "sid": "RT2"}'
-    assert _wire.decode_object(body, Recording) == slow_object(body, Recording)
+    assert wire.decode_object(body, Recording) == slow_object(body, Recording)
 
 
 def test_mappings_are_read_only() -> None:
-    model = _wire.decode_object(b'{"links": {"media": "u"}, "grouping_sids": {}}', Recording)
+    model = wire.decode_object(b'{"links": {"media": "u"}, "grouping_sids": {}}', Recording)
     assert model is not None
     assert isinstance(model.links, MappingProxyType)
     assert isinstance(model.grouping_sids, MappingProxyType)
@@ -350,7 +348,7 @@ def test_split_envelope_errors() -> None:
 
 
 def test_a_model_is_a_plain_instance_of_its_class() -> None:
-    model = _wire.decode_object(b'{"sid": "RM1"}', Room)
+    model = wire.decode_object(b'{"sid": "RM1"}', Room)
     assert type(model) is Room and isinstance(model, Model)
     assert model == Room(sid="RM1")
     assert attrs.evolve(model, sid="RM2").sid == "RM2"
@@ -377,4 +375,4 @@ def test_the_zulu_shortcut_agrees_with_the_respelled_offset() -> None:
             prefix = "".join(chars)
         text = prefix + "Z"
         respelled = outcome(lambda t: datetime.fromisoformat(t[:19] + "+00:00"), text)
-        assert outcome(_serde.from_zulu, text) == respelled, text
+        assert outcome(values.from_zulu, text) == respelled, text

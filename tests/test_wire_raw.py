@@ -18,9 +18,10 @@ from aiohttp import web
 from tests.helpers import base_url, make_client, serve
 from tests.test_wire import response
 from twvideo_async import errors
-from twvideo_async.models import Model, Recording, Room, RoomStatus, _wire
+from twvideo_async._decode import wire
+from twvideo_async._decode.parsers import ListParser, Parser
+from twvideo_async.models import Model, Recording, Room, RoomStatus
 from twvideo_async.models._raw import LazyRaw
-from twvideo_async.resources._base import ListParser, Parser
 
 ITEM = {
     "sid": "RT" + "a" * 32,
@@ -36,7 +37,7 @@ def page_body(items: list[dict[str, Any]], key: str = "recordings", **meta: Any)
 
 
 def decode_page(items: list[dict[str, Any]]) -> list[Recording]:
-    decoded = _wire.decode_page(page_body(items), Recording)
+    decoded = wire.decode_page(page_body(items), Recording)
     assert decoded is not None
     return decoded[0]
 
@@ -79,7 +80,7 @@ def test_raw_is_parsed_once_per_page_on_first_use() -> None:
 
 
 def test_a_raw_key_in_the_payload_is_just_data() -> None:
-    rec = _wire.decode_object(json.dumps({"sid": "RT1", "raw": [1]}).encode(), Recording)
+    rec = wire.decode_object(json.dumps({"sid": "RT1", "raw": [1]}).encode(), Recording)
     assert rec is not None and rec.raw == {"sid": "RT1", "raw": [1]}
 
 
@@ -100,7 +101,7 @@ def test_models_with_lazy_raw_pickle_copy_and_evolve() -> None:
 
 def test_pages_with_meta_first_and_extra_keys() -> None:
     body = json.dumps({"meta": {"key": "recordings"}, "x": [1.5], "recordings": [ITEM]}).encode()
-    decoded = _wire.decode_page(body, Recording)
+    decoded = wire.decode_page(body, Recording)
     assert decoded is not None and decoded[0][0].sid == ITEM["sid"]
     assert decoded[1] == {"key": "recordings"}
 
@@ -127,14 +128,14 @@ def test_a_parser_follows_a_change_of_key() -> None:
     ],
 )
 def test_bad_envelopes_are_typed_errors(body: bytes) -> None:
-    assert _wire.decode_page(body, Recording) is None
+    assert wire.decode_page(body, Recording) is None
     with pytest.raises(errors.APIResponseValidationError, match=r"meta\.key|JSON"):
         ListParser(Recording)(response(body))
 
 
 def test_a_bad_item_names_its_index_and_field() -> None:
     body = page_body([ITEM, {**ITEM, "size": "big"}])
-    assert _wire.decode_page(body, Recording) is None
+    assert wire.decode_page(body, Recording) is None
     with pytest.raises(errors.APIResponseValidationError, match=r"Recording did not .*\$\.size"):
         ListParser(Recording)(response(body))
 
@@ -168,7 +169,7 @@ def test_models_the_fast_path_cannot_express_use_cattrs() -> None:
         tags: tuple[str, ...] = attrs.field(factory=tuple)
 
     for cls, data in ((Checked, {"size": 3}), (Measured, {"ratio": 1}), (Tagged, {"tags": ["a"]})):
-        assert not _wire.supports(cls)
+        assert not wire.supports(cls)
         body = json.dumps(data).encode()
         model = Parser(cls).from_response(response(body))
         assert type(model) is cls and model.raw == data
@@ -176,8 +177,8 @@ def test_models_the_fast_path_cannot_express_use_cattrs() -> None:
 
 def test_without_msgspec_everything_takes_the_cattrs_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "msgspec", None)  # import fails
-    monkeypatch.setattr(_wire, "_codecs", {})
-    assert not _wire.supports(Room)
+    monkeypatch.setattr(wire, "_codecs", {})
+    assert not wire.supports(Room)
     room = Parser(Room).from_response(response(b'{"sid": "RM1", "status": "completed"}'))
     assert room.status is RoomStatus.COMPLETED and isinstance(room.raw, MappingProxyType)
 
@@ -185,10 +186,10 @@ def test_without_msgspec_everything_takes_the_cattrs_path(monkeypatch: pytest.Mo
 def test_a_msgspec_that_ignores_the_wire_enum_tables_disables_the_fast_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_wire, "_codecs", {})
-    monkeypatch.setattr(_wire, "_wire_enums", {})
-    monkeypatch.setattr(_wire, "_wire_enum_works", lambda *_: False)
-    assert not _wire.supports(Room)
+    monkeypatch.setattr(wire, "_codecs", {})
+    monkeypatch.setattr(wire, "_wire_enums", {})
+    monkeypatch.setattr(wire, "_wire_enum_works", lambda *_: False)
+    assert not wire.supports(Room)
     assert Parser(Room).from_response(response(b'{"status": "Completed"}')).status is (
         RoomStatus.COMPLETED
     )
@@ -250,8 +251,9 @@ def test_msgspec_is_imported_on_first_decode_only() -> None:
         "import sys, twvideo_async\n"
         "from twvideo_async.resources import _base\n"
         "assert 'msgspec' not in sys.modules\n"
-        "from twvideo_async.models import Room, _wire\n"
-        "assert _wire.decode_object(b'{}', Room) == Room()\n"
+        "from twvideo_async._decode import wire\n"
+        "from twvideo_async.models import Room\n"
+        "assert wire.decode_object(b'{}', Room) == Room()\n"
         "assert 'msgspec' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

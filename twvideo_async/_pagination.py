@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 Fetch = Callable[[Request], Awaitable[APIResponse]]
 # Builds the models and ``meta`` of one page from its response at once (straight from the
-# bytes where it can; see ``resources._base.ListParser``), raising APIResponseValidationError.
+# bytes where it can; see ``_decode.parsers.ListParser``), raising APIResponseValidationError.
 Parse = Callable[[APIResponse], tuple[list[T], Mapping[str, Any]]]
 
 
@@ -67,16 +67,6 @@ def check_page_url(url: str, api_origin: str, *, error: type[APIError] | None = 
             "API origin, and credentials would be sent with it"
         )
     return url
-
-
-def split_envelope(body: Any) -> tuple[list[Any], Mapping[str, Any]]:
-    """The ``meta.key`` array and ``meta`` of a parsed list response."""
-    meta = body.get("meta") if isinstance(body, Mapping) else None
-    key = meta.get("key") if isinstance(meta, Mapping) else None
-    raw_items = body.get(key) if isinstance(key, str) else None
-    if not isinstance(raw_items, list):
-        raise APIResponseValidationError("list response has no `meta.key` array")
-    return raw_items, meta  # type: ignore[return-value]
 
 
 def cap_page_size(page_size: int | None, limit: int | None, maximum: int) -> int | None:

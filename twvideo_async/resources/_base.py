@@ -11,18 +11,15 @@ import re
 import sys
 import typing
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, ParamSpec, TypeVar, cast, overload
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
-import cattrs
-
-from .. import _serde
+from .._decode.parsers import Parser, parse_response
 from .._encoding import build_path, encode_pairs, sid_pattern
 from .._options import RequestOptions, Unpack, option_names
-from .._pagination import AsyncPaginator, Parse, cap_page_size, split_envelope
+from .._pagination import AsyncPaginator, Parse, cap_page_size
 from .._request import Request, Requester
-from .._response import APIResponse, RawResponse
-from ..errors import APIResponseValidationError, InvalidRequestError
-from ..models import _wire
+from .._response import RawResponse
+from ..errors import InvalidRequestError
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -30,73 +27,6 @@ P = ParamSpec("P")
 _RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("twvideo_async_raw", default=False)
 
 SID = {prefix: sid_pattern(prefix) for prefix in ("RM", "RT", "CJ", "HK", "MT", "PA")}
-
-
-def _shape_error(cls: type[Any], exc: Exception, body: Any) -> APIResponseValidationError:
-    detail = "; ".join(cattrs.transform_error(exc))
-    return APIResponseValidationError(
-        f"{cls.__name__} did not match the expected shape: {detail[:300]}", body=body
-    )
-
-
-class Parser(Generic[T]):
-    """Builds ``cls`` from one JSON object, with shape errors made typed.
-
-    :meth:`from_response` decodes the body bytes straight into the model with msgspec
-    (``models._wire``) and takes the cattrs path only for what that does not accept, so both
-    give the same model and errors always come from cattrs. Calling the parser with an
-    already-parsed object takes the cattrs path.
-    """
-
-    __slots__ = ("cls",)
-
-    def __init__(self, cls: type[T]) -> None:
-        self.cls = cls
-
-    def __call__(self, data: Mapping[str, Any]) -> T:
-        cls = self.cls
-        if not isinstance(data, Mapping):
-            raise APIResponseValidationError(
-                f"expected a JSON object for {cls.__name__}, got {type(data).__name__}"
-            )
-        try:
-            return _serde.structure(data, cls)
-        except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
-            raise _shape_error(cls, exc, data) from None
-
-    def from_response(self, response: APIResponse) -> T:
-        model = _wire.decode_object(response.content, self.cls)
-        return self(response.json()) if model is None else model
-
-
-class ListParser(Generic[T]):
-    """Builds the models and ``meta`` of a list page from its response (see :class:`Parser`)."""
-
-    __slots__ = ("cls",)
-
-    def __init__(self, cls: type[T]) -> None:
-        self.cls = cls
-
-    def __call__(self, response: APIResponse) -> tuple[list[T], Mapping[str, Any]]:
-        cls = self.cls
-        decoded = _wire.decode_page(response.content, cls)
-        if decoded is not None:
-            return decoded
-        raw_items, meta = split_envelope(response.json())
-        try:
-            return _serde.structure_list(raw_items, cls), meta
-        except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
-            raise _shape_error(cls, exc, None) from None
-
-
-def parser(cls: type[T]) -> Parser[T]:
-    """A :class:`Parser` for ``cls``."""
-    return Parser(cls)
-
-
-def list_parser(cls: type[T]) -> ListParser[T]:
-    """A :class:`ListParser` for ``cls``."""
-    return ListParser(cls)
 
 
 def _accepted_keywords(method: Callable[..., Any]) -> list[str] | None:
@@ -110,7 +40,8 @@ def _accepted_keywords(method: Callable[..., Any]) -> list[str] | None:
             annotation = param.annotation
             if isinstance(annotation, str):
                 namespace = vars(sys.modules[method.__module__])
-                annotation = eval(annotation, namespace)
+                # A string annotation (``from __future__ import annotations``) of our own code.
+                annotation = eval(annotation, namespace)  # noqa: S307
             if typing.get_origin(annotation) is not Unpack:
                 return None
             (typed_dict,) = typing.get_args(annotation)
@@ -214,7 +145,7 @@ class Resource:
             options=options,
         )
         response = await self._requester.request(request)
-        result = None if parse is None else _parse_response(response, parse)
+        result = None if parse is None else parse_response(response, parse)
         if _RAW.get():
             # Typed as the model; `raw()` below is the only reader of this form.
             return cast(T, RawResponse(response, result))
@@ -251,18 +182,6 @@ class Resource:
             limit=limit,
             page_url=page_url,
         )
-
-
-def _parse_response(response: APIResponse, parse: Callable[[Mapping[str, Any]], T]) -> T:
-    try:
-        if isinstance(parse, Parser):
-            model: T = parse.from_response(response)
-            return model
-        return parse(response.json())
-    except APIResponseValidationError as exc:
-        exc.method, exc.path = response.method, response.path
-        exc.status, exc.request_id = response.status, response.request_id
-        raise
 
 
 def raw(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[RawResponse[T]]]:

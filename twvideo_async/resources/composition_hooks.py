@@ -9,10 +9,11 @@ from functools import cached_property
 from typing import Any
 
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..models import CompositionFormat, CompositionHook
-from ._base import SID, Resource, list_parser, parser, raw
+from ._base import SID, Resource, raw
 from .compositions import layout_field
 
 _HOOK = parser(CompositionHook)

@@ -10,6 +10,7 @@ from typing import Any
 
 from .._checks import check_seconds
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._media.bulk import DownloadSummary, MediaItem, composition_item
 from .._media.options import DownloadManyOptions
 from .._media.resolve import MediaPath
@@ -19,7 +20,7 @@ from ..errors import APITimeoutError, InvalidRequestError
 from ..models import Composition, CompositionFormat, CompositionStatus
 from ..models.layout import parse_resolution
 from ..rules import encode_video_layout
-from ._base import SID, list_parser, parser, raw
+from ._base import SID, raw
 from ._media_api import MediaMethods
 
 _COMPOSITION = parser(Composition)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from .._checks import check_choice
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..models import (
@@ -19,7 +20,7 @@ from ..models import (
     SubscribeRules,
 )
 from ..rules import RulesInput, encode_subscribe_rules
-from ._base import SID, Resource, list_parser, parser, raw
+from ._base import SID, Resource, raw
 
 if TYPE_CHECKING:
     from .._request import Requester

@@ -8,12 +8,13 @@ from functools import cached_property
 from typing import Any
 
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._media.bulk import MediaItem, recording_item
 from .._media.resolve import MediaPath
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..models import Recording, RecordingStatus, RecordingType
-from ._base import SID, list_parser, parser, raw
+from ._base import SID, raw
 from ._media_api import MediaMethods
 
 _RECORDING = parser(Recording)

@@ -8,13 +8,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._media.bulk import DownloadSummary, MediaItem, recording_item
 from .._media.options import DownloadManyOptions
 from .._media.resolve import MediaPath
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..models import RecordingStatus, RoomRecording
-from ._base import SID, list_parser, parser, raw
+from ._base import SID, raw
 from ._media_api import MediaMethods
 
 if TYPE_CHECKING:

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._checks import check_choice
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._encoding import JsonField
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..models import RecordingRules, Room, RoomStatus, RoomType, VideoCodec
 from ..rules import RulesInput, encode_recording_rules
-from ._base import Resource, list_parser, parser, raw
+from ._base import Resource, raw
 
 if TYPE_CHECKING:
     from .participants import Participants

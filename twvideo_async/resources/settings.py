@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Generic, TypeVar
 
+from .._decode.parsers import Parser, parser
 from .._options import CallOptions, Unpack, make_options
 from ..models import CompositionSettings, RecordingSettings
-from ._base import Parser, Resource, parser, raw
+from ._base import Resource, raw
 
 T = TypeVar("T")
 

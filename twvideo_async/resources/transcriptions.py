@@ -7,11 +7,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._encoding import JsonField
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..models import Transcription, TranscriptionStatus
-from ._base import Resource, list_parser, parser, raw
+from ._base import Resource, raw
 
 if TYPE_CHECKING:
     from .._request import Requester

@@ -1,4 +1,4 @@
-"""The cattrs converter that turns Twilio's JSON into models, and datetime helpers.
+"""The cattrs converter that turns Twilio's JSON into models: the checked decode path.
 
 Production uses one module-level converter: unknown keys are ignored, unknown enum values are
 kept as plain strings, primitives are checked strictly (cattrs' defaults would turn ``"false"``
@@ -9,27 +9,25 @@ that drifts from the spec fails CI while production stays lenient.
 Models are structured by a generated function per class with the field checks inlined (a page
 of 100 recordings is structured on every listing call, so per-field hook calls add up). That fast
 path only accepts exactly-typed input; anything else falls back to cattrs' own generated
-function, which checks everything again and raises cattrs' detailed errors.
+function, which checks everything again and raises cattrs' detailed errors. The models know
+nothing of this: the rules live here, the classes in :mod:`twvideo_async.models`.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-import sys
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
-from ._encoding import format_datetime
-from .models import Model
-from .models._codegen import (
+from ..models import Model
+from .codegen import (
     Hook,
     Plan,
     fast_any_map,
@@ -38,66 +36,14 @@ from .models._codegen import (
     fast_tuple,
     generate,
 )
+from .values import enum_lookup, parse_datetime, type_error
 
-__all__ = [
-    "enum_lookup",
-    "format_datetime",
-    "from_zulu",
-    "make_converter",
-    "parse_datetime",
-    "structure",
-    "structure_list",
-]
+__all__ = ["make_converter", "structure", "structure_list"]
 
 T = TypeVar("T")
 
 _UTC = timezone.utc
 _NONE = type(None)
-_DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
-)
-
-
-# -- datetimes ---------------------------------------------------------------------------------
-
-
-def _respelled(value: str) -> datetime:
-    return datetime.fromisoformat(value[:19] + "+00:00")
-
-
-# ``...Z`` (20 characters) to a datetime. 3.11+ reads the Z itself at half the cost of 3.10's
-# respelling; the two give the same outcome for every such string (fuzzed on 3.11 to 3.13).
-from_zulu = datetime.fromisoformat if sys.version_info >= (3, 11) else _respelled
-
-
-def parse_datetime(value: str) -> datetime:
-    """Parse an ISO-8601 timestamp into an aware UTC datetime.
-
-    Accepts ``Z`` or ``±hh:mm`` offsets and any number of fractional digits, on every supported
-    Python (3.10's ``fromisoformat`` takes neither ``Z`` nor arbitrary fractions). A timestamp
-    without an offset is read as UTC, which is what Twilio reports.
-    """
-    if len(value) == 20 and value[19] == "Z":
-        # Twilio's usual shape, 2015-07-30T20:00:00Z: the C parser is the cheapest route.
-        # (``.replace(tzinfo=...)`` would cost several times the parse itself.)
-        try:
-            return from_zulu(value)
-        except ValueError:
-            pass
-    match = _DATETIME.fullmatch(value)
-    if match is None:
-        raise ValueError(f"not an ISO-8601 date-time: {value!r}")
-    year, month, day, hour, minute, second, frac, _z, sign, off_h, off_m = match.groups()
-    micro = int(frac[:6].ljust(6, "0")) if frac else 0
-    tz = _UTC
-    if sign:
-        offset = timedelta(hours=int(off_h), minutes=int(off_m))
-        tz = timezone(-offset if sign == "-" else offset)
-    parsed = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz
-    )
-    return parsed if tz is _UTC else parsed.astimezone(_UTC)
 
 
 def _add_note(exc: BaseException, note: str) -> None:
@@ -107,11 +53,6 @@ def _add_note(exc: BaseException, note: str) -> None:
 
 # -- strict primitive hooks --------------------------------------------------------------------
 
-
-def _type_error(value: Any, expected: str) -> TypeError:
-    return TypeError(f"expected {expected}, got {type(value).__name__} {value!r:.40}")
-
-
 # Class hooks also receive subclasses: ``str`` gets every str enum, ``int`` every IntEnum.
 
 
@@ -120,7 +61,7 @@ def _structure_str(value: Any, tp: Any) -> Any:
         return _structure_enum(value, tp)
     if isinstance(value, str):
         return value
-    raise _type_error(value, "a string")
+    raise type_error(value, "a string")
 
 
 def _structure_int(value: Any, tp: Any) -> Any:
@@ -128,7 +69,7 @@ def _structure_int(value: Any, tp: Any) -> Any:
         return _structure_enum(value, tp)
     if isinstance(value, int) and not isinstance(value, bool):
         return int(value)
-    raise _type_error(value, "an integer")
+    raise type_error(value, "an integer")
 
 
 def _structure_float(value: Any, tp: Any) -> Any:
@@ -136,13 +77,13 @@ def _structure_float(value: Any, tp: Any) -> Any:
         return _structure_enum(value, tp)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    raise _type_error(value, "a number")
+    raise type_error(value, "a number")
 
 
 def _structure_bool(value: Any, _: Any) -> bool:
     if value is True or value is False:
         return value
-    raise _type_error(value, "a boolean")
+    raise type_error(value, "a boolean")
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
@@ -152,34 +93,10 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
         if value.tzinfo is None:
             return value.replace(tzinfo=_UTC)
         return value.astimezone(_UTC)
-    raise _type_error(value, "an ISO-8601 date-time string")
+    raise type_error(value, "an ISO-8601 date-time string")
 
 
 # -- enums -------------------------------------------------------------------------------------
-
-
-def enum_lookup(cls: type[enum.Enum], *, tolerant: bool) -> Callable[[Any], Any]:
-    """A converter from a wire string to ``cls``; unknown strings kept as ``str`` if tolerant."""
-    table: dict[str, Any] = {}
-    for member in cls:
-        table[str(member.value).lower()] = member
-    for member in cls:
-        table[str(member.value)] = member
-    get = table.get
-
-    def convert(value: Any) -> Any:
-        if not isinstance(value, str):
-            raise _type_error(value, f"a {cls.__name__} string")
-        member = get(value)
-        if member is None:
-            member = get(value.lower())
-            if member is None:
-                if tolerant:
-                    return str(value)
-                raise ValueError(f"{value!r} is not a valid {cls.__name__}")
-        return member
-
-    return convert
 
 
 _strict_lookups: dict[type[enum.Enum], Callable[[Any], Any]] = {}
@@ -307,7 +224,7 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
 
         def hook(value: Any, _: Any) -> Mapping[Any, Any]:
             if not isinstance(value, Mapping):
-                raise _type_error(value, "a JSON object")
+                raise type_error(value, "a JSON object")
             if key_hook is None and value_hook is None:
                 return types.MappingProxyType(dict(value))
             out = {}
@@ -325,7 +242,7 @@ def make_converter(*, strict: bool = False, fast: bool = True) -> cattrs.Convert
         def hook(value: Any, _: Any) -> tuple[Any, ...]:
             # cattrs would accept any iterable, so a string would become a tuple of letters.
             if not isinstance(value, (list, tuple)):
-                raise _type_error(value, "a JSON array")
+                raise type_error(value, "a JSON array")
             out = []
             errors: list[Exception] = []
             for index, item in enumerate(value):

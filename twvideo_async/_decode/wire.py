@@ -1,4 +1,4 @@
-"""Response bytes decoded straight into models with msgspec: the fast path of the parsers.
+"""Response bytes decoded straight into models with msgspec: the fast path of :mod:`.parsers`.
 
 ``json.loads`` followed by the cattrs converter costs about twice what a hand-written client
 spends on ``json.loads`` alone, so a typed listing could never keep up with one. msgspec builds
@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from .._serde import enum_lookup, from_zulu, parse_datetime
-from ._codegen import _split_optional
-from ._raw import LazyRaw, RawSource
+from ..models._raw import LazyRaw, RawSource
+from .codegen import split_optional
+from .values import enum_lookup, from_zulu, parse_datetime
 
 if TYPE_CHECKING:
     import msgspec
@@ -230,7 +230,7 @@ def _plans(cls: type[Any]) -> list[Plan] | None:
             return None
         if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
             return None
-        core, nullable = _split_optional(hints[field.name])
+        core, nullable = split_optional(hints[field.name])
         wire, step = _wire_type(core)
         if wire is None:
             return None

@@ -1,4 +1,4 @@
-"""Generated structuring functions for model classes: the fast path of ``_serde``.
+"""Generated structuring functions for model classes: the fast path of :mod:`.converter`.
 
 For each model class one Python function is compiled with every field check inlined, so that
 structuring a list page does not pay a hook call per field. The function is deliberately
@@ -18,7 +18,16 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Hook", "Plan", "fast_any_map", "fast_float", "fast_str_map", "fast_tuple", "generate"]
+__all__ = [
+    "Hook",
+    "Plan",
+    "fast_any_map",
+    "fast_float",
+    "fast_str_map",
+    "fast_tuple",
+    "generate",
+    "split_optional",
+]
 
 Hook = Callable[[Any, Any], Any]
 # How a non-null field value is handled: a class means "must be exactly this class" (inlined
@@ -103,7 +112,7 @@ def _constructor(cls: type[Any], ns: dict[str, Any], args: list[tuple[str, str]]
     return lines
 
 
-def _split_optional(tp: Any) -> tuple[Any, bool]:
+def split_optional(tp: Any) -> tuple[Any, bool]:
     if typing.get_origin(tp) not in (typing.Union, types.UnionType):
         return tp, False
     parts = typing.get_args(tp)
@@ -150,7 +159,7 @@ def generate(
             ns[f"_d{i}"] = field.default
             body.append(f"{var} = g({field.name!r}, _d{i})")
         args.append((field.name, var))
-        core, nullable = _split_optional(field.type)
+        core, nullable = split_optional(field.type)
         how = plan(core)
         if how is None:
             ns[f"_h{i}"] = hook(field.type)
