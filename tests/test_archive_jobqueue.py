@@ -67,4 +67,5 @@ async def test_procrastinate_runs_archive_one_per_sid_and_the_ledger_keeps_the_r
     assert set(rows) == set(sids)
     assert all(r.state is State.VERIFIED and r.sha256 for r in rows.values())
     for sid, row in rows.items():
+        assert row.dest_key is not None
         assert (tmp_path / "dest" / row.dest_key).read_bytes() == emu.media_bytes(sid)

@@ -159,7 +159,7 @@ async def test_raw_response_wraps_the_summary(
     ],
 )
 def test_insights_origin(kwargs: dict[str, Any], expected: str) -> None:
-    client = make_client(kwargs.pop("base_url", None), **kwargs)  # type: ignore[arg-type]
+    client = make_client(kwargs.pop("base_url", None), **kwargs)
     assert client.insights_base_url == expected
     assert client.insights.rooms._requester.origin == expected
     copy = client.with_options(timeout=3)

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import pytest
 
-from twvideo_async import _serde
+from twvideo_async._decode import converter, wire
 from twvideo_async.models import (
     INSIGHTS_ENUM_SCHEMAS,
     INSIGHTS_SCHEMA_MODELS,
@@ -25,15 +25,14 @@ from twvideo_async.models import (
     ParticipantSummary,
     RoomSummary,
     SummaryRoomType,
-    _wire,
 )
 
 SPEC = json.loads(
     (Path(__file__).parent / "fixtures" / "twilio_insights_v1_video.json").read_text()
 )
 SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
-STRICT = _serde.make_converter(strict=True)
-STRICT_SLOW = _serde.make_converter(strict=True, fast=False)
+STRICT = converter.make_converter(strict=True)
+STRICT_SLOW = converter.make_converter(strict=True, fast=False)
 
 
 def _ref(ref: str) -> str:
@@ -76,8 +75,8 @@ def test_every_example_structures_strictly(schema: str, item: dict[str, Any]) ->
     model = STRICT.structure(item, cls)
     assert model == STRICT_SLOW.structure(item, cls)
     assert dict(model.raw) == item
-    assert _wire.supports(cls)
-    fast = _wire.decode_object(json.dumps(item).encode(), cls)
+    assert wire.supports(cls)
+    fast = wire.decode_object(json.dumps(item).encode(), cls)
     assert fast == model
 
 
@@ -138,12 +137,12 @@ def test_every_enum_matches_the_spec(name: str) -> None:
 def test_unknown_values_are_kept_as_strings_on_both_paths() -> None:
     item = {"room_type": "PEER_TO_PEER", "codecs": ["VP8", "AV1"], "processing_state": "gone"}
     for model in (
-        _serde.structure(item, RoomSummary),
-        _wire.decode_object(json.dumps(item).encode(), RoomSummary),
+        converter.structure(item, RoomSummary),
+        wire.decode_object(json.dumps(item).encode(), RoomSummary),
     ):
         assert model is not None
         assert model.room_type is SummaryRoomType.PEER_TO_PEER
         assert model.codecs is not None and model.codecs[1] == "AV1"
         assert type(model.codecs[1]) is str and type(model.processing_state) is str
-    person = _serde.structure({"status": "left", "properties": {"a": 1}}, ParticipantSummary)
+    person = converter.structure({"status": "left", "properties": {"a": 1}}, ParticipantSummary)
     assert person.status == "left" and person.properties == {"a": 1}

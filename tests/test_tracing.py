@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -161,7 +161,8 @@ async def test_rate_limit_waits_are_events_and_a_metric(emu: Emulator, otel: Ote
     events = [e for s in otel.finished() for e in s.events]
     waits = [e for e in events if e.name == "twvideo.rate_limit.wait"]
     retries = [e for e in events if e.name == "twvideo.retry"]
-    assert waits and all(float(dict(e.attributes or {})["twvideo.wait.seconds"]) > 0 for e in waits)
+    seconds = [cast(float, dict(e.attributes or {})["twvideo.wait.seconds"]) for e in waits]
+    assert waits and all(float(s) > 0 for s in seconds)
     assert any(dict(e.attributes or {})["twvideo.retry.reason"] for e in retries)
     (paused,) = otel.metrics()["twvideo.client.rate_limit.wait"]
     assert paused.count == len(waits) and paused.sum > 0

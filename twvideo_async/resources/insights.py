@@ -13,11 +13,12 @@ from datetime import datetime
 from functools import cached_property
 
 from .._constants import DEFAULT_MAX_PAGE_SIZE
+from .._decode.parsers import list_parser, parser
 from .._options import CallOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from .._request import Requester
 from ..models import ParticipantSummary, RoomSummary, SummaryCodec, SummaryRoomType
-from ._base import SID, Resource, list_parser, parser, raw
+from ._base import SID, Resource, raw
 
 _ROOM_SUMMARY = parser(RoomSummary)
 _ROOM_SUMMARY_ITEMS = list_parser(RoomSummary)
