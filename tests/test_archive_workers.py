@@ -97,6 +97,7 @@ def test_three_workers_archive_every_item_exactly_once(
     assert report["workers"] == 3 and report["worker_exits"] == [0, 0, 0]
     assert (report["archived"], report["failed"], report["discovered"]) == (300, 0, 300)
     assert report["totals"]["verified"] == 300 and report["bytes"] == 300 * 1024
+    assert set(report["insights"]) >= {"stored"}  # the children's Insights counts, added up
     rows = asyncio.run(ledger_rows(backend))
     check_exactly_once(dest, rows, 300, 1024)
     assert all(r.attempts == 1 for r in rows.values())  # nothing was copied twice

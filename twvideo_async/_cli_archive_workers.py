@@ -99,6 +99,8 @@ async def run_workers(args: argparse.Namespace, argv: list[str], hooks: Hooks) -
         for name in _SUMMED:
             setattr(report, name, getattr(report, name) + int(child.get(name, 0)))
         report.errors += [(e["sid"], e["error"]) for e in child.get("errors", [])]
+        for name, count in (child.get("insights") or {}).items():
+            report.insights[name] = report.insights.get(name, 0) + int(count)
     for code in exits:
         if code not in (base.EXIT_OK, base.EXIT_FAILED):
             show.note(f"a worker ended with status {code}; the others took over its items")
