@@ -35,3 +35,29 @@ def test_import_is_lean_until_helpers_are_used() -> None:
         "assert t.Progress.__module__ == 'twvideo_async._media.progress'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_dir_lists_the_public_names_lazy_ones_included() -> None:
+    names = dir(twvideo_async)
+    assert names == sorted(twvideo_async.__all__)
+    for lazy in ("AccessToken", "AccessTokenError", "MediaStream", "DownloadResult", "webhooks"):
+        assert lazy in names
+    for helper in ("Any", "TYPE_CHECKING", "importlib", "annotations"):
+        assert helper not in names
+
+
+def test_every_exported_name_resolves() -> None:
+    import subprocess
+    import sys
+
+    # In a fresh interpreter: resolving the lazy names loads their modules.
+    code = (
+        "import twvideo_async as t\n"
+        "missing = [n for n in t.__all__ if getattr(t, n, None) is None]\n"
+        "assert not missing, missing\n"
+        "from twvideo_async import AsyncPaginator, Page, AccessTokenError, MediaStream\n"
+        "from twvideo_async._pagination import AsyncPaginator as P\n"
+        "assert AsyncPaginator is P and AccessTokenError.__module__ == 'twvideo_async.tokens'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert len(set(twvideo_async.__all__)) == len(twvideo_async.__all__)

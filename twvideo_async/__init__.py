@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from ._client import VideoClient
 from ._options import CallOptions, Timeout
+from ._pagination import AsyncPaginator, Page
 from ._ratelimit import AdaptiveThrottle, RateLimiter, TokenBucket
 from ._response import APIResponse, RawResponse
 from ._retry import RetryPolicy
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
     from ._media.progress import Progress, ProgressKind
     from ._media.resolve import MediaPath
     from ._media.stream import MediaStream
-    from .tokens import AccessToken, VideoGrant
+    from .tokens import AccessToken, AccessTokenError, VideoGrant
 
 _LAZY = {
     "AccessToken": ".tokens",
+    "AccessTokenError": ".tokens",
     "DownloadManyOptions": "._media.options",
     "DownloadOptions": "._media.options",
     "DownloadResult": "._media.bulk",
@@ -55,10 +57,18 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:
+    # The public names, the lazily loaded ones included (a plain ``dir()`` would list only
+    # what is loaded so far, plus helpers such as ``importlib`` and ``TYPE_CHECKING``).
+    return sorted(__all__)
+
+
 __all__ = [
     "APIResponse",
     "AccessToken",
+    "AccessTokenError",
     "AdaptiveThrottle",
+    "AsyncPaginator",
     "CallOptions",
     "DownloadManyOptions",
     "DownloadOptions",
@@ -68,6 +78,7 @@ __all__ = [
     "MediaOptions",
     "MediaPath",
     "MediaStream",
+    "Page",
     "Progress",
     "ProgressKind",
     "RateLimiter",
