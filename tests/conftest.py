@@ -12,6 +12,7 @@ from aiohttp import ClientResponse, StreamReader
 from aiohttp.client_proto import ResponseHandler
 
 from tests.pg_server import backend, pg_database, pg_server
+from tests.redis_server import own_redis_server, redis_server
 from tests.s3_server import s3_bucket, s3_server
 
 if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
@@ -31,5 +32,13 @@ if "stream_writer" in inspect.signature(ClientResponse.__init__).parameters:
 
     _arc.stream_reader_factory = _reader  # type: ignore[attr-defined]
 
-# The moto S3 and PostgreSQL server fixtures (a server starts only when a test asks for it).
-__all__ = ["backend", "pg_database", "pg_server", "s3_bucket", "s3_server"]
+# The moto S3, PostgreSQL and Redis server fixtures (a server starts only when a test asks for it).
+__all__ = [
+    "backend",
+    "own_redis_server",
+    "pg_database",
+    "pg_server",
+    "redis_server",
+    "s3_bucket",
+    "s3_server",
+]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._media.progress import Progress, ProgressKind
     from ._media.resolve import MediaPath
     from ._media.stream import MediaStream
+    from ._redis_throttle import RedisThrottle
     from .tokens import AccessToken, AccessTokenError, VideoGrant
 
 _LAZY = {
@@ -40,6 +41,7 @@ _LAZY = {
     "MediaStream": "._media.stream",
     "Progress": "._media.progress",
     "ProgressKind": "._media.progress",
+    "RedisThrottle": "._redis_throttle",
     "StreamOptions": "._media.options",
     "VideoGrant": ".tokens",
 }
@@ -83,6 +85,7 @@ __all__ = [
     "ProgressKind",
     "RateLimiter",
     "RawResponse",
+    "RedisThrottle",
     "RetryPolicy",
     "StreamOptions",
     "Timeout",

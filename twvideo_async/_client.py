@@ -24,7 +24,7 @@ from ._constants import (
     DEFAULT_TOTAL_TIMEOUT,
 )
 from ._options import Timeout
-from ._ratelimit import Limits, RateLimiter
+from ._ratelimit import Limits, RateLimiter, SharedThrottle
 from ._request import Requester
 from ._retry import RetryPolicy, check_max_retries
 from ._tracing import make_telemetry
@@ -56,8 +56,10 @@ class VideoClient:
     separately up to ``max_rate_limit_retries`` and slow the whole client down.
     ``read_rate``/``write_rate`` (requests per second, e.g. Twilio's default 80/20) and
     ``max_concurrency`` limit the client before Twilio has to; ``rate_limiter`` plugs in any
-    object with ``async def acquire()``. A ``session`` you pass is used for API calls and never
-    closed by the client; media downloads always use a separate, credential-free session.
+    object with ``async def acquire()``. ``throttle`` replaces the client's own adaptive
+    throttle with one shared by many processes (a :class:`RedisThrottle`: one rate limit for the
+    whole account; the client does not close it). A ``session`` you pass is used for API calls
+    and never closed by the client; media downloads always use a separate, credential-free session.
 
     ``client.insights`` (Video Insights summaries) talks to ``https://insights.twilio.com``,
     rewritten for ``edge``/``region`` like the API host; when ``base_url`` is not a
@@ -89,6 +91,7 @@ class VideoClient:
         read_rate: float | None = None,
         write_rate: float | None = None,
         rate_limiter: RateLimiter | None = None,
+        throttle: SharedThrottle | None = None,
         user_agent_extension: str | None = None,
         session: aiohttp.ClientSession | None = None,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
@@ -122,6 +125,11 @@ class VideoClient:
             )
         if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
             raise ConfigurationError("rate_limiter must have an `async def acquire(self)` method")
+        if throttle is not None and not isinstance(throttle, SharedThrottle):
+            raise ConfigurationError(
+                "throttle must be a shared throttle such as RedisThrottle (acquire, on_success, "
+                "on_rate_limited)"
+            )
         if user_agent_extension is not None:
             check_header_value(
                 "user_agent_extension", user_agent_extension, error=ConfigurationError
@@ -148,6 +156,7 @@ class VideoClient:
                 read_rate=read_rate,
                 write_rate=write_rate,
                 rate_limiter=rate_limiter,
+                shared=throttle,
                 clock=clock,
                 sleep=sleep,
             ),

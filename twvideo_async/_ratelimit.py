@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 from ._checks import check_rate
 from .errors import ConfigurationError
 
-__all__ = ["AdaptiveThrottle", "Limits", "RateLimiter", "TokenBucket"]
+__all__ = ["AdaptiveThrottle", "Limits", "RateLimiter", "SharedThrottle", "TokenBucket"]
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -33,6 +33,22 @@ class RateLimiter(Protocol):
     """
 
     async def acquire(self) -> None: ...
+
+
+@runtime_checkable
+class SharedThrottle(Protocol):
+    """A client-wide throttle kept outside the process (``RedisThrottle``): the request loop
+    calls ``acquire(method)`` before a request, ``on_success()`` after a success and
+    ``on_rate_limited(retry_after, fallback_delay)`` after a 429."""
+
+    @property
+    def idle(self) -> bool: ...
+
+    async def acquire(self, method: str = "GET") -> None: ...
+
+    def on_success(self) -> None: ...
+
+    def on_rate_limited(self, retry_after: float | None, fallback_delay: float) -> None: ...
 
 
 class TokenBucket:
@@ -200,6 +216,7 @@ class Limits:
         rate_limiter: RateLimiter | None,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
+        shared: SharedThrottle | None = None,
     ) -> None:
         if max_concurrency is not None and (
             isinstance(max_concurrency, bool)
@@ -218,7 +235,11 @@ class Limits:
             None if write_rate is None else TokenBucket(write_rate, clock=clock, sleep=sleep)
         )
         self.custom = rate_limiter
-        self.throttle = AdaptiveThrottle(clock=clock, sleep=sleep)
+        # A shared throttle replaces the per-process one (the request loop reports to either).
+        self.shared = shared
+        self.throttle: AdaptiveThrottle | SharedThrottle = (
+            shared if shared is not None else AdaptiveThrottle(clock=clock, sleep=sleep)
+        )
         self._semaphore: asyncio.Semaphore | None = None
         self._semaphore_loop: asyncio.AbstractEventLoop | None = None
 
@@ -240,7 +261,10 @@ class Limits:
 
     async def wait_turn(self, method: str) -> None:
         """Wait for the throttle, the method's token bucket and any user limiter."""
-        await self.throttle.acquire()
+        if self.shared is not None:
+            await self.shared.acquire(method)
+        else:
+            await self.throttle.acquire()
         bucket = self.read if method in _READ_METHODS else self.write
         if bucket is not None:
             await bucket.acquire()
