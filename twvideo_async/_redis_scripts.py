@@ -10,7 +10,7 @@ of what the server accepts (``measuring``, ``mark``, ``accepted``), the time of 
 
 The adaptive rules are those of the per-process ``AdaptiveThrottle``: the first 429 of a calm
 spell pauses everyone and starts measuring from the end of the pause; a 429 after at least a
-second (and ten answers, or two seconds) sets the pace to 95% of the accepted rate, never
+0.2 s (and ten answers, or two seconds) sets the pace to 95% of the accepted rate, never
 below half the current pace; after a calm second the pace grows 10% a second up to the rate
 last seen accepted and 1% a second above it; 30 quiet seconds end the pacing.
 """
@@ -22,7 +22,7 @@ local key = KEYS[1]
 local function fmt(x) return string.format('%.6f', x) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local MIN_INTERVAL, MIN_SAMPLES, HEADROOM = 1.0, 10, 0.95
+local MIN_INTERVAL, MIN_SAMPLES, HEADROOM = 0.2, 10, 0.95
 local RECOVERY, CALM, QUIET = 0.1, 1.0, 30.0
 """
 
