@@ -36,7 +36,7 @@ async def main(argv: list[str]) -> None:
 
         await asyncio.gather(*(work() for _ in range(tasks)))
     await throttle.aclose()
-    print(json.dumps({"done": done, "errors": errors}))
+    sys.stdout.write(json.dumps({"done": done, "errors": errors}) + "\n")
 
 
 if __name__ == "__main__":
