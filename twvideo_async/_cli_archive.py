@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import csv
 import json
+import os
 import re
 import signal
 from collections.abc import AsyncIterator, Coroutine
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _cli_base as base
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .archive import ArchiveEvent, ArchiveReport, Ledger
@@ -122,6 +124,12 @@ def register(commands: base.Commands) -> None:
         metavar="SECONDS",
         help="how long an item stays held by a worker that stopped renewing it (a killed "
         "one) before others take it over (default: 60)",
+    )
+    run.add_argument(
+        "--redis",
+        metavar="URL",
+        help="one rate limit for the whole account shared through Redis (redis://...) by "
+        "every worker and machine; without Redis, each worker throttles alone",
     )
     run.add_argument("--child-of", type=int, help=argparse.SUPPRESS)
     base.add_json_option(run)
@@ -249,11 +257,15 @@ async def _run_archive(args: argparse.Namespace) -> int:
     from .archive import State, open_sink, run_archive
     from .archive._ledger import WORK_STATES
 
+    throttle = _shared_limit(args)
     sink = open_sink(args.dest)
     try:
         # The client first (missing credentials fail before a ledger file is created), then
         # the ledger's destination (a wrong DEST fails before any request is sent).
-        async with base.open_client(args) as client, _ledger(args, create=True) as ledger:
+        async with (
+            base.open_client(args, throttle) as client,
+            _ledger(args, create=True) as ledger,
+        ):
             await ledger.bind_destination(sink.url)
             counts = await ledger.counts()
             known = sum(counts.get(s, (0, 0))[0] for s in (*WORK_STATES, State.FAILED))
@@ -283,8 +295,23 @@ async def _run_archive(args: argparse.Namespace) -> int:
                 )
     finally:
         await sink.aclose()
+        if throttle is not None:
+            await throttle.aclose()
     _show(args, report, "archived")
     return base.EXIT_FAILED if report.failed else base.EXIT_OK
+
+
+def _shared_limit(args: argparse.Namespace) -> Any:
+    """``--redis``: a RedisThrottle keyed by the account (falls back per process if Redis goes)."""
+    if not args.redis:
+        return None
+    from ._redis_throttle import RedisThrottle
+
+    key = os.environ.get("TWILIO_ACCOUNT_SID") or os.environ.get("TWILIO_API_KEY_SID") or "default"
+    try:
+        return RedisThrottle.from_url(args.redis, key=key)
+    except ConfigurationError as exc:
+        raise base.CliError(f"--redis: {exc}") from None
 
 
 async def _status(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ._client import VideoClient
 
 if TYPE_CHECKING:
+    from ._ratelimit import SharedThrottle
     from .testing import Emulator
 
 EXIT_OK = 0
@@ -246,11 +247,14 @@ def check_credentials(args: argparse.Namespace) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_client(args: argparse.Namespace) -> AsyncIterator[VideoClient]:
-    """The client for a command: the account in the environment, or a fresh ``--emulator``."""
+async def open_client(
+    args: argparse.Namespace, throttle: SharedThrottle | None = None
+) -> AsyncIterator[VideoClient]:
+    """The client for a command: the account in the environment, or a fresh ``--emulator``.
+    ``throttle``: a shared rate limit (``--redis``) instead of the client's own."""
     check_credentials(args)
     if not args.emulator:
-        async with VideoClient(base_url=args.base_url) as client:
+        async with VideoClient(base_url=args.base_url, throttle=throttle) as client:
             yield client
         return
     from .testing import Emulator, Seed
@@ -266,5 +270,5 @@ async def open_client(args: argparse.Namespace) -> AsyncIterator[VideoClient]:
             )
         )
         sid, secret = emu.credentials
-        async with VideoClient(sid, secret, base_url=emu.base_url) as client:
+        async with VideoClient(sid, secret, base_url=emu.base_url, throttle=throttle) as client:
             yield client
