@@ -19,6 +19,7 @@ from ._config import resolve_base_url, resolve_credentials, resolve_insights_url
 from ._constants import (
     DEFAULT_CONNECTION_LIMIT,
     DEFAULT_MAX_RATE_LIMIT_RETRIES,
+    DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_TOTAL_TIMEOUT,
@@ -69,6 +70,10 @@ class VideoClient:
     ``tracing=True`` (or a ``tracer_provider``/``meter_provider``) turns on OpenTelemetry spans
     and metrics (the ``otel`` extra; the global providers unless given). ``trace_configs``
     passes aiohttp ``TraceConfig`` objects to the API session only, never the storage one.
+    ``max_response_size`` (bytes, default 32 MiB) bounds an API response body after
+    decompression: a larger one (a gzip bomb, an endless body) raises
+    ``APIResponseValidationError`` instead of filling memory. Media downloads are streamed
+    and not affected.
     """
 
     def __init__(
@@ -105,7 +110,16 @@ class VideoClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
+        if (
+            isinstance(max_response_size, bool)
+            or not isinstance(max_response_size, int)
+            or max_response_size < 1
+        ):
+            raise ConfigurationError(
+                f"max_response_size must be a number of bytes >= 1, got {max_response_size!r}"
+            )
         env = os.environ if environ is None else environ
         self._credentials = resolve_credentials(
             api_key_sid, api_key_secret, account_sid, auth_token, env
@@ -169,6 +183,7 @@ class VideoClient:
             sleep=sleep,
             rng=rng,
             telemetry=make_telemetry(tracing, tracer_provider, meter_provider),
+            max_response_size=max_response_size,
         )
         self._insights_requester = _on_origin(self._requester, self.insights_base_url)
 
@@ -237,6 +252,7 @@ class VideoClient:
             sleep=base.sleep,
             rng=base.rng,
             telemetry=base.telemetry,
+            max_response_size=base.max_response_size,
         )
         clone._insights_requester = _on_origin(clone._requester, self._insights_requester.origin)
         return clone
@@ -312,6 +328,7 @@ def _on_origin(requester: Requester, origin: str) -> Requester:
         sleep=requester.sleep,
         rng=requester.rng,
         telemetry=requester.telemetry,
+        max_response_size=requester.max_response_size,
     )
 
 

@@ -42,3 +42,7 @@ DEFAULT_MAX_PAGE_SIZE = 1000
 MEDIA_LIST_MAX_PAGE_SIZE = 100
 
 REQUEST_ID_HEADER = "Twilio-Request-Id"
+
+# The largest API response body read into memory, counted after decompression. Twilio's
+# biggest JSON (a page of 1,000 items) is a few MiB; this refuses gzip bombs and endless bodies.
+DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024

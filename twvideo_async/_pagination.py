@@ -180,6 +180,56 @@ async def fetch_page(
     )
 
 
+# Empty pages in a row, each with a next link, after which a listing is refused. Twilio
+# never sends one (a last page has no next link); a few are tolerated for a server whose
+# filter skipped a whole page.
+MAX_EMPTY_PAGES = 3
+
+
+class _LoopGuard:
+    """Remembers what a listing fetched, to refuse a server that sends it round in circles."""
+
+    __slots__ = ("_empty", "_previous", "_urls")
+
+    def __init__(self, first: Page[Any]) -> None:
+        url = first.meta.get("url")
+        self._urls = {url} if isinstance(url, str) and url else set()
+        self._previous = first.items
+        self._empty = 0 if first.items else 1
+
+    def before(self, page: Page[Any]) -> None:
+        """Check the next page URL of ``page`` before it is fetched."""
+        url = page.next_page_url
+        if url is None:  # the last page: nothing to follow
+            return
+        if url in self._urls:
+            raise self._error(page, "sent a next_page_url that this listing already fetched")
+        if self._empty > MAX_EMPTY_PAGES - 1:
+            raise self._error(
+                page, f"sent {self._empty} empty pages in a row that each point to a next page"
+            )
+        self._urls.add(url)
+
+    def after(self, page: Page[Any]) -> None:
+        """Check a page just fetched against the one before."""
+        items = page.items
+        if items and items == self._previous:
+            raise self._error(page, "sent the same items as the previous page again")
+        self._previous = items
+        self._empty = 0 if items else self._empty + 1
+
+    @staticmethod
+    def _error(page: Page[Any], what: str) -> APIResponseValidationError:
+        response = page.response
+        return APIResponseValidationError(
+            f"the listing does not advance: the server {what}; stopped instead of looping",
+            method=response.method,
+            path=response.path,
+            status=response.status,
+            request_id=response.request_id,
+        )
+
+
 class AsyncPaginator(Generic[T]):
     """What ``list()`` returns: ``await`` it for the first page, ``async for`` it for every
     item across pages (up to ``limit``), or use :meth:`pages` for page-level control.
@@ -213,12 +263,21 @@ class AsyncPaginator(Generic[T]):
         return self.first_page().__await__()
 
     async def pages(self) -> AsyncIterator[Page[T]]:
-        """Every page in order, stopping early once ``limit`` items have been seen."""
+        """Every page in order, stopping early once ``limit`` items have been seen.
+
+        A server that loops is refused with :class:`APIResponseValidationError` instead of
+        being followed forever: a ``next_page_url`` already fetched in this listing, a page
+        that repeats the previous page's items, or more than ``MAX_EMPTY_PAGES`` empty pages
+        in a row that still point to a next one (``limit`` alone would never be reached).
+        """
         page = await self.first_page()
+        guard = _LoopGuard(page)
         seen = len(page.items)
         yield page
         while page.has_next_page() and (self._limit is None or seen < self._limit):
+            guard.before(page)
             page = await page.get_next_page()
+            guard.after(page)
             seen += len(page.items)
             yield page
 

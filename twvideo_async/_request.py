@@ -21,7 +21,8 @@ import aiohttp
 import attrs
 import yarl
 
-from ._constants import REQUEST_ID_HEADER
+from ._body import read_body
+from ._constants import DEFAULT_MAX_RESPONSE_SIZE, REQUEST_ID_HEADER
 from ._encoding import Pairs, encode_form, encode_query
 from ._logging import logger
 from ._options import NO_OPTIONS, RequestOptions, Timeout
@@ -33,6 +34,7 @@ from ._transport import Transport
 from .errors import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APITimeoutError,
     UnexpectedRedirectError,
     describe_error_body,
@@ -57,11 +59,13 @@ class Request:
     options: RequestOptions = NO_OPTIONS
 
 
-async def _read(
-    request: Any,
-) -> tuple[int, Mapping[str, str], bytes]:
+async def _read(request: Any, limit: int) -> tuple[int, Mapping[str, str], bytes]:
     async with request as resp:
-        body = await resp.read()
+        try:
+            body = await read_body(resp, limit)
+        except APIResponseValidationError as exc:
+            exc.status, exc.request_id = resp.status, resp.headers.get(REQUEST_ID_HEADER)
+            raise
         return resp.status, resp.headers, body
 
 
@@ -94,8 +98,10 @@ class Requester:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
         telemetry: Telemetry | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.transport = transport
+        self.max_response_size = max_response_size
         self.limits = limits
         self.origin = origin
         # Policy fixed with the configuration: storage may be plain http only when the API
@@ -237,6 +243,9 @@ class Requester:
             status, resp_headers, body = await sending
         except aiohttp.ClientError as exc:
             return self._connection_error(exc, meta, attempt, start)
+        except APIResponseValidationError as exc:  # a body past max_response_size: no retry
+            exc.method, exc.path, exc.retries_taken = req.method, req.path_template, retries_taken
+            raise
         except asyncio.TimeoutError as exc:
             # aiohttp's own timeouts are ClientErrors (above): this is the call's deadline timer.
             raise APITimeoutError(
@@ -322,9 +331,11 @@ class Requester:
             **extra,
         )
         if deadline is None:
-            return await _read(request)
+            return await _read(request, self.max_response_size)
         # The call's deadline (retries and waits included) bounds this attempt as a whole.
-        return await within(max(deadline - self.clock(), 0.001), _read(request))
+        return await within(
+            max(deadline - self.clock(), 0.001), _read(request, self.max_response_size)
+        )
 
     def _status_error(
         self,

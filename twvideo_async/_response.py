@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
@@ -10,6 +11,19 @@ from ._constants import REQUEST_ID_HEADER
 from .errors import APIResponseValidationError
 
 T = TypeVar("T")
+
+
+_DECIMAL = re.compile(r"[0-9]{1,18}")
+
+
+def decimal_value(value: str | None) -> int | None:
+    """A header value of ASCII digits as an int; None for anything else. ``str.isdigit``
+    accepts ``²`` and other digits ``int()`` refuses, and a 5,000-digit value costs (or
+    raises) in ``int()``: neither may reach a property or a size check."""
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if _DECIMAL.fullmatch(value) else None
 
 
 class APIResponse:
@@ -58,8 +72,7 @@ class APIResponse:
     @property
     def concurrent_requests(self) -> int | None:
         """``Twilio-Concurrent-Requests``: how many of the account's requests were in flight."""
-        value = self.headers.get("Twilio-Concurrent-Requests")
-        return int(value) if value and value.isdigit() else None
+        return decimal_value(self.headers.get("Twilio-Concurrent-Requests"))
 
     def json(self) -> Any:
         """The body parsed as JSON (``None`` for an empty body)."""
@@ -69,9 +82,11 @@ class APIResponse:
             else:
                 try:
                     self._json = json.loads(self.content)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
+                    # RecursionError: nested too deep for the parser, never a usable answer.
                     raise APIResponseValidationError(
-                        f"expected a JSON body, got {len(self.content)} bytes that are not JSON",
+                        f"expected a JSON body, got {len(self.content)} bytes that are not JSON "
+                        "(or nested too deeply)",
                         method=self.method,
                         path=self.path,
                         status=self.status,

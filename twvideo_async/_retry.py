@@ -69,7 +69,7 @@ def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None
     if raw_ms is not None:
         try:
             value = float(raw_ms) / 1000.0
-        except ValueError:
+        except (ValueError, OverflowError):
             value = math.nan
         if math.isfinite(value) and value >= 0:
             return value
@@ -83,14 +83,15 @@ def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None
         pass
     else:
         return value if math.isfinite(value) and value >= 0 else None
+    # Whatever a server sends, a header never raises: an odd date is treated as absent.
     try:
         when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        current = now or datetime.now(timezone.utc)
+        return max(0.0, (when - current).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
-    return max(0.0, (when - current).total_seconds())
 
 
 def backoff_delay(retries_taken: int, rng: Callable[[], float] = random.random) -> float:

@@ -21,6 +21,10 @@ __all__ = ["ListParser", "Parser", "list_parser", "parse_response", "parser", "s
 T = TypeVar("T")
 
 
+def _too_deep(cls: type[Any]) -> APIResponseValidationError:
+    return APIResponseValidationError(f"{cls.__name__} is nested too deeply to be read")
+
+
 def _shape_error(cls: type[Any], exc: Exception, body: Any) -> APIResponseValidationError:
     detail = "; ".join(cattrs.transform_error(exc))
     return APIResponseValidationError(
@@ -52,6 +56,8 @@ class Parser(Generic[T]):
             return converter.structure(data, cls)
         except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
             raise _shape_error(cls, exc, data) from None
+        except RecursionError:
+            raise _too_deep(cls) from None
 
     def from_response(self, response: APIResponse) -> T:
         model = wire.decode_object(response.content, self.cls)
@@ -86,6 +92,8 @@ class ListParser(Generic[T]):
             return converter.structure_list(raw_items, cls), meta
         except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
             raise _shape_error(cls, exc, None) from None
+        except RecursionError:
+            raise _too_deep(cls) from None
 
 
 def parser(cls: type[T]) -> Parser[T]:

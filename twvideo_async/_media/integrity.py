@@ -13,7 +13,8 @@ import binascii
 import re
 from collections.abc import Mapping
 
-_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+# ASCII digits only (``\d`` also takes other scripts' digits), at most 18 so int() is cheap.
+_CONTENT_RANGE = re.compile(r"^bytes ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*)$")
 _HEX_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 
 

@@ -240,7 +240,7 @@ def _redirect_target(status: int, headers: Mapping[str, str], body: bytes) -> st
     if body:
         try:
             parsed = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict):
             value = parsed.get("redirect_to")

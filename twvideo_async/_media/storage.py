@@ -27,6 +27,7 @@ from yarl import URL
 
 from .._constants import MAX_STORAGE_REDIRECTS
 from .._logging import logger
+from .._response import decimal_value
 from .._tracing import Telemetry
 from ..errors import (
     APIConnectionError,
@@ -116,8 +117,7 @@ class StorageResponse:
 
     @property
     def content_length(self) -> int | None:
-        value = self.headers.get("Content-Length")
-        return int(value) if value is not None and value.isdigit() else None
+        return decimal_value(self.headers.get("Content-Length"))
 
     async def read_chunk(self, size: int) -> bytes:  # noqa: RET503 - raise_detached never returns
         """Up to ``size`` bytes (``b""`` at the end); network failures become APIErrors."""
