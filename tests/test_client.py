@@ -106,9 +106,12 @@ async def test_async_with_closes_and_aclose_is_idempotent() -> None:
         assert client.is_closed
         await client.aclose()
         await client.aclose()
-        # Using it again reopens the pool lazily.
-        assert await fetch_room(client) == 200
-        await client.aclose()
+        # A closed client opens nothing on use; `async with` opens it again.
+        with pytest.raises(ConfigurationError, match="closed"):
+            await fetch_room(client)
+        assert client.is_closed
+        async with client:
+            assert await fetch_room(client) == 200
 
 
 async def test_an_open_client_warns_when_garbage_collected() -> None:

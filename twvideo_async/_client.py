@@ -190,23 +190,30 @@ class VideoClient:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def __aenter__(self) -> VideoClient:
+        if self._owns_transport:
+            self._transport.reopen()  # `async with` on a closed client opens it again
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool. Idempotent; a later call reopens it on the running loop.
+        """Close the connection pool. Idempotent.
 
-        Copies made with :meth:`with_options` share the pool of the client they came from;
-        only that original client closes it.
+        Calls in flight end with ``APIConnectionError`` (never retried on a new pool); a call
+        made after ``aclose()`` raises ``ConfigurationError`` and opens nothing, and
+        ``is_closed`` stays true. ``async with client:`` opens a closed client again (a worker
+        that calls ``asyncio.run()`` repeatedly does that in each run). Copies made with
+        :meth:`with_options` share the pool of the client they came from; only that original
+        client closes it.
         """
         if self._owns_transport:
             await self._transport.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return not self._transport.owns_open_sessions
+        """True before the pool first opens and after :meth:`aclose`."""
+        return self._transport.closed or not self._transport.owns_open_sessions
 
     def __del__(self) -> None:
         transport = getattr(self, "_transport", None)

@@ -213,7 +213,8 @@ class _LoopGuard:
     def after(self, page: Page[Any]) -> None:
         """Check a page just fetched against the one before."""
         items = page.items
-        if items and items == self._previous:
+        # A last page (no next link) ends the listing anyway: only a repeat that goes on loops.
+        if items and page.has_next_page() and items == self._previous:
             raise self._error(page, "sent the same items as the previous page again")
         self._previous = items
         self._empty = 0 if items else self._empty + 1

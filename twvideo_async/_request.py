@@ -30,17 +30,20 @@ from ._ratelimit import Limits
 from ._response import APIResponse
 from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
 from ._tracing import Telemetry
-from ._transport import Transport
+from ._transport import CLOSED, CLOSED_IN_FLIGHT, Transport
 from .errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    ConfigurationError,
     UnexpectedRedirectError,
     describe_error_body,
     status_error_class,
 )
 
+# Failures after which an earlier attempt may have been carried out by Twilio.
+_MAYBE_CARRIED_OUT = frozenset({Failure.SERVER_ERROR, Failure.TIMEOUT, Failure.DISCONNECTED})
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -158,14 +161,26 @@ class Requester:
             headers = {**headers, **opts.extra_headers}
         data = encode_form(req.form) if req.form is not None else None
         url = self.url_for(req)
+        if self.transport.closed:
+            raise ConfigurationError(CLOSED)
         clock = self.clock
         started = clock()
         deadline = None if timeout.total is None else started + timeout.total
         retries = rate_limit_retries = 0
+        # A DELETE whose answer was lost may have been carried out: its retry's 404 means done.
+        maybe_done = False
         while True:
             attempt = retries + rate_limit_retries + 1
             outcome = await self._attempt(
-                req, url, headers, data, timeout, deadline, attempt, retries + rate_limit_retries
+                req,
+                url,
+                headers,
+                data,
+                timeout,
+                deadline,
+                attempt,
+                retries + rate_limit_retries,
+                accept_404=maybe_done and req.method == "DELETE",
             )
             if isinstance(outcome, APIResponse):
                 return outcome
@@ -200,6 +215,7 @@ class Requester:
                 rate_limit_retries += 1
             else:
                 retries += 1
+            maybe_done = maybe_done or failure in _MAYBE_CARRIED_OUT
             if self.telemetry is not None:
                 self.telemetry.retrying(decision.delay, str(decision.reason), attempt + 1)
             await self.sleep(decision.delay)
@@ -214,6 +230,8 @@ class Requester:
         deadline: float | None,
         attempt: int,
         retries_taken: int,
+        *,
+        accept_404: bool = False,
     ) -> APIResponse | tuple[APIError, Failure]:
         """One try: the response on success, else the error and how it failed."""
         clock = self.clock
@@ -237,11 +255,15 @@ class Requester:
             ) from None
         start = clock()
         try:
+            if self.transport.closed:  # closed while this call waited or slept
+                raise APIConnectionError(CLOSED_IN_FLIGHT, **meta)
             sending = self._send(req, url, headers, data, timeout, deadline)
             if self.telemetry is not None:
                 sending = self.telemetry.attempt(req.method, req.path_template, url, sending)
             status, resp_headers, body = await sending
         except aiohttp.ClientError as exc:
+            if self.transport.closed:  # aclose() ended the request: never retried
+                raise APIConnectionError(CLOSED_IN_FLIGHT, **meta) from None
             return self._connection_error(exc, meta, attempt, start)
         except APIResponseValidationError as exc:  # a body past max_response_size: no retry
             exc.method, exc.path, exc.retries_taken = req.method, req.path_template, retries_taken
@@ -266,7 +288,7 @@ class Requester:
                 attempt,
                 elapsed * 1000,
             )
-        if status < 300 or (req.expect_redirect and status < 400):
+        if status < 300 or (req.expect_redirect and status < 400) or (accept_404 and status == 404):
             self.limits.throttle.on_success()
             return APIResponse(
                 status=status,

@@ -38,6 +38,22 @@ _WRONG_LOOP = (
 )
 
 
+CLOSED = (
+    "This VideoClient is closed: aclose() (or the end of `async with`) closed its connection "
+    "pool. Build a new client, or use `async with client:` to open it again."
+)
+CLOSED_IN_FLIGHT = "the VideoClient was closed (aclose()) while this call was in flight"
+
+
+def _no_hidden_retry(session: aiohttp.ClientSession) -> None:
+    """Turn off aiohttp's own silent retry of an idempotent request on a reused pooled
+    connection that turns out closed (aiohttp >= 3.10): retries are the SDK's policy alone, so
+    ``max_retries=0`` means exactly one request on the wire. aiohttp has no public switch; its
+    own test client sets this attribute the same way."""
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+
+
 class Transport:
     """Lazily created aiohttp sessions bound to one event loop at a time."""
 
@@ -71,6 +87,7 @@ class Transport:
         self._api: aiohttp.ClientSession | None = None
         self._storage: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.closed = False  # set by aclose(); a closed transport opens no session again
 
     @property
     def session_timeout(self) -> tuple[float, float] | None:
@@ -103,10 +120,13 @@ class Transport:
 
     def api_session(self) -> aiohttp.ClientSession:
         """The session for Twilio API requests (the user's, if one was given)."""
+        if self.closed:
+            raise ConfigurationError(CLOSED)
         self._bind()
         if self._user_session is not None:
             if self._user_session.closed:
                 raise ConfigurationError("The aiohttp.ClientSession given to VideoClient is closed")
+            _no_hidden_retry(self._user_session)
             return self._user_session
         session = self._api
         if session is None or session.closed:
@@ -126,10 +146,13 @@ class Transport:
                 trust_env=self._trust_env,
                 trace_configs=self._trace_configs,
             )
+            _no_hidden_retry(session)
         return session
 
     def storage_session(self) -> aiohttp.ClientSession:
         """The credential-free session for signed storage URLs (own pool, no decompression)."""
+        if self.closed:
+            raise ConfigurationError(CLOSED)
         self._bind()
         session = self._storage
         if session is None or session.closed:
@@ -147,6 +170,7 @@ class Transport:
             )
             # Generic aiohttp instrumentation would export every signed URL: take it out.
             exclude_storage_session(session)
+            _no_hidden_retry(session)
         return session
 
     def storage_timeout(self, read_timeout: float) -> aiohttp.ClientTimeout:
@@ -156,11 +180,17 @@ class Transport:
             total=None, sock_connect=self._connect_timeout, sock_read=read_timeout
         )
 
+    def reopen(self) -> None:
+        """Allow sessions again after :meth:`aclose` (``async with client:``)."""
+        self.closed = False
+
     async def aclose(self) -> None:
-        """Close the sessions this transport created (never the user's). Idempotent."""
+        """Close the sessions this transport created (never the user's) and refuse new ones
+        until :meth:`reopen`. Idempotent."""
         loop = self._loop
         if loop is not None and loop is not asyncio.get_running_loop() and self.owns_open_sessions:
             raise ConfigurationError(_WRONG_LOOP.format(detail=""))
+        self.closed = True
         sessions = [s for s in (self._api, self._storage) if s is not None]
         self._api = self._storage = None
         self._loop = None

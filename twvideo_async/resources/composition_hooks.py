@@ -102,7 +102,11 @@ class CompositionHooks(Resource):
         sid: str,
         **options: Unpack[CallOptions],
     ) -> None:
-        """Delete a hook (204, immediate)."""
+        """Delete a hook (204, immediate).
+
+        A retried delete that finds nothing has done its job: when an attempt's answer was lost
+        (dropped connection, timeout, 5xx) and the retry gets 404, this returns normally. A
+        404 on the first attempt still raises ``NotFoundError``."""
         await self._call(
             "DELETE",
             "/v1/CompositionHooks/{Sid}",

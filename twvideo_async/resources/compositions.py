@@ -127,7 +127,11 @@ class Compositions(MediaMethods):
         sid: str,
         **options: Unpack[CallOptions],
     ) -> None:
-        """Delete the composition's media (204); failed compositions cannot be deleted."""
+        """Delete the composition's media (204); failed compositions cannot be deleted.
+
+        A retried delete that finds nothing has done its job: when an attempt's answer was lost
+        (dropped connection, timeout, 5xx) and the retry gets 404, this returns normally. A
+        404 on the first attempt still raises ``NotFoundError``."""
         await self._call(
             "DELETE",
             "/v1/Compositions/{Sid}",

@@ -57,7 +57,11 @@ class Recordings(MediaMethods):
         sid: str,
         **options: Unpack[CallOptions],
     ) -> None:
-        """Delete the recording's media (204); metadata stays 30 days with status ``deleted``."""
+        """Delete the recording's media (204); metadata stays 30 days with status ``deleted``.
+
+        A retried delete that finds nothing has done its job: when an attempt's answer was lost
+        (dropped connection, timeout, 5xx) and the retry gets 404, this returns normally. A
+        404 on the first attempt still raises ``NotFoundError``."""
         await self._call(
             "DELETE",
             "/v1/Recordings/{Sid}",

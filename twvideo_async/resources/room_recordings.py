@@ -72,7 +72,11 @@ class RoomRecordings(MediaMethods):
         sid: str,
         **options: Unpack[CallOptions],
     ) -> None:
-        """Delete the recording's media (204). Its metadata stays 30 days with ``deleted``."""
+        """Delete the recording's media (204). Its metadata stays 30 days with ``deleted``.
+
+        A retried delete that finds nothing has done its job: when an attempt's answer was lost
+        (dropped connection, timeout, 5xx) and the retry gets 404, this returns normally. A
+        404 on the first attempt still raises ``NotFoundError``."""
         await self._call(
             "DELETE",
             "/v1/Rooms/{RoomSid}/Recordings/{Sid}",
