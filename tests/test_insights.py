@@ -179,9 +179,9 @@ def test_a_bad_insights_base_url_is_refused() -> None:
 async def test_insights_goes_to_its_own_origin_with_credentials_and_pages_stay_there() -> None:
     seen: dict[str, list[str]] = {"video": [], "insights": []}
 
-    def page(request: web.Request, origin: str, next_url: str | None) -> web.Response:
+    def page(request: web.Request, room: str, next_url: str | None) -> web.Response:
         body = {
-            "rooms": [{"room_sid": ROOM}],
+            "rooms": [{"room_sid": room}],
             "meta": {"key": "rooms", "next_page_url": next_url},
         }
         return web.json_response(body)
@@ -199,9 +199,11 @@ async def test_insights_goes_to_its_own_origin_with_credentials_and_pages_stay_t
             here = f"http://127.0.0.1:{request.url.port}"
             token = request.query.get("PageToken")
             if token is None:
-                return page(request, here, f"{here}/v1/Video/Rooms?PageToken=two")
+                return page(request, ROOM, f"{here}/v1/Video/Rooms?PageToken=two")
             if token == "two":
-                return page(request, here, f"{video_url}/v1/Video/Rooms?PageToken=three")
+                # Another room: a page repeating the previous one would be refused as a loop.
+                other = "RM" + "f" * 32
+                return page(request, other, f"{video_url}/v1/Video/Rooms?PageToken=three")
             raise AssertionError("unreachable")
 
         async with serve([("GET", "/v1/Video/Rooms", insights)]) as insights_server:
