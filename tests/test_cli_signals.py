@@ -47,3 +47,55 @@ async def test_sigterm_stops_cleanly_and_leaves_no_partial_file(
         assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == (
             twvideo_emulator.media_sha256(sid)
         )
+
+
+async def test_a_rerun_after_sigkill_removes_the_stale_temporary_files(
+    twvideo_emulator: Emulator, tmp_path: Path
+) -> None:
+    twvideo_emulator.seed(rooms=1, recordings_per_room=2, media_size=1 << 20)
+    stall = twvideo_emulator.faults.storage_stall(30, after_bytes=256 * 1024, count=None)
+    sid, secret = twvideo_emulator.credentials
+    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    args = [*TWVIDEO, "--base-url", twvideo_emulator.base_url, "recordings", "download"]
+    args += ["--dest", str(tmp_path)]
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env
+    )
+    for _ in range(500):
+        await asyncio.sleep(0.02)
+        if stall.fired and any(name.startswith(".") for name in files_in(tmp_path)):
+            break
+    proc.kill()  # SIGKILL: no cleanup can run
+    await proc.wait()
+    stale = [name for name in files_in(tmp_path) if name.startswith(".")]
+    assert stale, "the killed run left its temporary file"
+    twvideo_emulator.faults.clear()
+    rerun = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
+    )
+    _, err = await asyncio.wait_for(rerun.communicate(), timeout=60)
+    assert rerun.returncode == 0, err.decode()
+    left = files_in(tmp_path)
+    assert not [name for name in left if name.startswith(".")]
+    assert len(left) == 2
+    for name in left:
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == (
+            twvideo_emulator.media_sha256(name.split(".")[0])
+        )
+
+
+def test_remove_stale_never_touches_a_live_download(tmp_path: Path) -> None:
+    from twvideo_async._media.partfile import PartFile, remove_stale
+
+    final = tmp_path / "RT.mka"
+    live = PartFile(final, md5=False)
+    dead = tmp_path / ".RT.mka.part-deadbeef"
+    dead.write_bytes(b"left by a killed run")
+    other = tmp_path / ".other.mka.part-deadbeef"
+    other.write_bytes(b"another file's")
+    try:
+        assert remove_stale(final) == 1
+        assert live.path.exists() and not dead.exists() and other.exists()
+    finally:
+        live.discard()
+    assert not live.path.exists()

@@ -1,7 +1,11 @@
 """The temporary ``.part`` file a download is written to: created beside the final path,
 hashed as it is written (SHA-256, and MD5 when storage states one), renamed onto the final path
 only at commit, removed on discard. Any OSError of the file (a full disk, a file size limit)
-is raised as :class:`MediaWriteError` naming the final path."""
+is raised as :class:`MediaWriteError` naming the final path.
+
+A live temporary file holds an exclusive advisory lock (``flock``, where the platform has it).
+One whose process died (SIGKILL, power loss) holds none: :func:`remove_stale` deletes those
+before a new download of the same final path starts, and never touches a live one."""
 
 from __future__ import annotations
 
@@ -16,6 +20,52 @@ from typing import IO
 
 from .._logging import logger
 from ..errors import MediaWriteError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no stale-file detection
+    fcntl = None  # type: ignore[assignment]
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock without waiting; False if another open file holds it."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale(final: Path) -> int:
+    """Delete the temporary files of ``final`` that no live download holds; return how many.
+
+    Only ``.{name}.part-*`` beside ``final`` are considered, and only those whose lock can be
+    taken: a download in progress (in this process or another) keeps its lock until it ends.
+    """
+    prefix = f".{final.name}.part-"
+    removed = 0
+    try:
+        entries = [e for e in os.scandir(final.parent) if e.name.startswith(prefix)]
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _try_lock(fd):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    if removed:
+        logger.info("removed %d stale temporary file(s) of %s", removed, final)
+    return removed
 
 
 def _write_error(final: Path, exc: OSError) -> MediaWriteError:
@@ -41,6 +91,8 @@ class PartFile:
             self._file: IO[bytes] = open(self.path, "xb")  # noqa: SIM115 - closed by finish/discard
         except OSError as exc:
             raise _write_error(final, exc) from exc
+        # Held until the file is closed: marks it live for remove_stale in other runs.
+        _try_lock(self._file.fileno())
         self._lock = threading.Lock()
         self.size = 0
         self.committed = False

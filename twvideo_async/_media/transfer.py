@@ -49,7 +49,7 @@ from ..errors import (
 from .integrity import expected_md5, parse_content_range
 from .naming import check_file_name, existing_size, name_from_response, resolve_target
 from .options import DownloadOptions
-from .partfile import PartFile
+from .partfile import PartFile, remove_stale
 from .progress import ProgressCallback, ProgressCallbackError, ProgressKind, Reporter, Tally
 from .resolve import FetchOptions, MediaPath, MediaSource
 from .storage import StorageResponse, is_expired_url_error
@@ -253,6 +253,8 @@ class Transfer:
         if self.part is None:
             final = self.final
             assert final is not None  # noqa: S101 - invariant; narrows the type
+            # Leftovers of a run that was killed (no live download holds them).
+            await asyncio.to_thread(remove_stale, final)
             self.part = PartFile(final, md5=self.checksum is not None)
             await self.report(ProgressKind.STARTED, 0, self.total)
         elif self.part.size:
