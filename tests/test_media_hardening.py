@@ -368,4 +368,5 @@ async def test_a_resume_from_another_version_restarts_instead_of_splicing(
     await download_media(env.client._requester, MEDIA, target)
     content = target.read_bytes()
     assert content == V2  # one whole version, never V1's head with V2's tail
-    assert state["calls"] == 3  # the cut 200, the refused 206, a full 200
+    # The cut 200, then a refused 206 (if any byte of v1 was kept) and a full 200.
+    assert state["calls"] in (2, 3)
