@@ -70,6 +70,7 @@ class VideoClient:
     ``tracing=True`` (or a ``tracer_provider``/``meter_provider``) turns on OpenTelemetry spans
     and metrics (the ``otel`` extra; the global providers unless given). ``trace_configs``
     passes aiohttp ``TraceConfig`` objects to the API session only, never the storage one.
+
     ``max_response_size`` (bytes, default 32 MiB) bounds an API response body after
     decompression: a larger one (a gzip bomb, an endless body) raises
     ``APIResponseValidationError`` instead of filling memory. Media downloads are streamed
@@ -173,6 +174,7 @@ class VideoClient:
                 shared=throttle,
                 clock=clock,
                 sleep=sleep,
+                max_pause=retry_policy.max_retry_after,
             ),
             origin=self.base_url,
             headers=headers,

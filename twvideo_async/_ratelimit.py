@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 from ._checks import check_rate
+from ._constants import DEFAULT_MAX_RETRY_AFTER
 from .errors import ConfigurationError
 
 __all__ = ["AdaptiveThrottle", "Limits", "RateLimiter", "SharedThrottle", "TokenBucket"]
@@ -55,7 +56,9 @@ class TokenBucket:
     """A token bucket allowing ``rate`` requests per second with bursts of ``burst``.
 
     Implemented as a virtual schedule (GCRA): each caller reserves the next slot and sleeps
-    until it, so waiters are served in arrival order without a lock or a background task.
+    until it, so waiters are served in arrival order without a lock or a background task. A
+    caller cancelled while it sleeps (its call timed out, or was cancelled) gives its slot back,
+    so mass timeouts do not leave the schedule far in the future for the callers that follow.
     """
 
     def __init__(
@@ -87,10 +90,24 @@ class TokenBucket:
         self._tat = tat + self._interval
         return max(0.0, wait)
 
+    def release(self) -> None:
+        """Give back a slot taken by :meth:`reserve` that will not be used."""
+        self._tat = max(self._tat - self._interval, self._clock())
+
+    def set_rate(self, rate: float) -> None:
+        """Change the pace, keeping the schedule (a new pace grants no immediate burst)."""
+        self.rate = float(rate)
+        self._interval = 1.0 / self.rate
+
     async def acquire(self) -> None:
         wait = self.reserve()
         if wait > 0:
-            await self._sleep(wait)
+            try:
+                await self._sleep(wait)
+            except BaseException:
+                # Timed out or cancelled before the slot came: nobody will send in it.
+                self.release()
+                raise
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate:g}, burst={self.burst})"
@@ -116,7 +133,9 @@ class AdaptiveThrottle:
         recovery: float = 0.1,
         calm: float = 1.0,
         quiet_period: float = 30.0,
+        max_pause: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
+        self._max_pause = max_pause
         self._clock = clock
         self._sleep = sleep
         self._min_interval = min_interval
@@ -166,13 +185,16 @@ class AdaptiveThrottle:
         elapsed = now - self._last_growth
         if elapsed >= 0.1:
             self._last_growth = now
-            self._set_rate(pacer.rate * (1.0 + self._recovery * elapsed), now)
+            pacer.set_rate(pacer.rate * (1.0 + self._recovery * elapsed))
 
     def on_rate_limited(self, retry_after: float | None, fallback_delay: float) -> None:
         """Record a 429: pause every sender, and lower the pace to what the server accepted."""
         now = self._clock()
         self._last_limited = now
-        self._pause_until = max(self._pause_until, now + (retry_after or fallback_delay))
+        pause = retry_after or fallback_delay
+        if not pause <= self._max_pause:  # clamped where the throttle is told (NaN included)
+            pause = self._max_pause
+        self._pause_until = max(self._pause_until, now + pause)
         mark = now if self._mark is None else self._mark
         span = now - mark
         current = self.rate
@@ -192,11 +214,11 @@ class AdaptiveThrottle:
         self._mark = now
 
     def _set_rate(self, rate: float, now: float) -> None:
-        pacer = TokenBucket(rate, burst=1, clock=self._clock, sleep=self._sleep)
-        # Keep the schedule: a new pace must not grant an immediate burst.
-        if self._pacer is not None:
-            pacer._tat = self._pacer._tat
-        self._pacer = pacer
+        if self._pacer is None:
+            self._pacer = TokenBucket(rate, burst=1, clock=self._clock, sleep=self._sleep)
+        else:
+            # The same bucket: keeps the schedule, and slots given back by cancelled waiters.
+            self._pacer.set_rate(rate)
         self._last_growth = now
 
 
@@ -217,6 +239,7 @@ class Limits:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         shared: SharedThrottle | None = None,
+        max_pause: float = DEFAULT_MAX_RETRY_AFTER,
     ) -> None:
         if max_concurrency is not None and (
             isinstance(max_concurrency, bool)
@@ -238,7 +261,9 @@ class Limits:
         # A shared throttle replaces the per-process one (the request loop reports to either).
         self.shared = shared
         self.throttle: AdaptiveThrottle | SharedThrottle = (
-            shared if shared is not None else AdaptiveThrottle(clock=clock, sleep=sleep)
+            shared
+            if shared is not None
+            else AdaptiveThrottle(clock=clock, sleep=sleep, max_pause=max_pause)
         )
         self._semaphore: asyncio.Semaphore | None = None
         self._semaphore_loop: asyncio.AbstractEventLoop | None = None

@@ -194,8 +194,13 @@ class Requester:
                 rng=self.rng,
             )
             if failure is Failure.RATE_LIMITED:
+                # A Retry-After above the cap is not waited for by this call, so it must not
+                # pause every other caller either: they get the ordinary backoff pause.
+                pause = error.retry_after
+                if pause is not None and not pause <= policy.max_retry_after:
+                    pause = None
                 self.limits.throttle.on_rate_limited(
-                    error.retry_after, backoff_delay(rate_limit_retries, self.rng)
+                    pause, backoff_delay(rate_limit_retries, self.rng)
                 )
             if decision.delay is None:
                 raise error
@@ -215,9 +220,9 @@ class Requester:
                 rate_limit_retries += 1
             else:
                 retries += 1
-            maybe_done = maybe_done or failure in _MAYBE_CARRIED_OUT
             if self.telemetry is not None:
                 self.telemetry.retrying(decision.delay, str(decision.reason), attempt + 1)
+            maybe_done = maybe_done or failure in _MAYBE_CARRIED_OUT
             await self.sleep(decision.delay)
 
     async def _attempt(
