@@ -121,6 +121,7 @@ class Transfer:
         self.checksum: tuple[str, str] | None = None
         self.answered = False  # a first full answer arrived (existing file checked)
         self.attempts = 0
+        self.swept = False  # stale temporary files of the final path removed
 
     def _skipped(self, final: Path, size: int) -> FileOutcome:
         return FileOutcome(
@@ -133,6 +134,14 @@ class Transfer:
         if self.existing is not None and not self.overwrite and not self.skip_existing:
             raise FileExistsError(f"{final} exists; pass overwrite=True to replace it")
 
+    async def _sweep(self, final: Path) -> None:
+        """Remove leftovers of a killed run (no live download holds them), once, and before a
+        request when the name is known: a pause between an answer's headers and its body lets
+        a connection drop take the bytes aiohttp had buffered."""
+        if not self.swept:
+            self.swept = True
+            await asyncio.to_thread(remove_stale, final)
+
     async def run(self) -> FileOutcome:
         final = self.final
         if final is not None:
@@ -141,6 +150,7 @@ class Transfer:
             if self.skip_existing and existing is not None and existing == self.expected_size:
                 await self.report(ProgressKind.SKIPPED, existing, existing)
                 return self._skipped(final, existing)
+            await self._sweep(final)
         try:
             return await self._attempts()
         finally:
@@ -253,8 +263,7 @@ class Transfer:
         if self.part is None:
             final = self.final
             assert final is not None  # noqa: S101 - invariant; narrows the type
-            # Leftovers of a run that was killed (no live download holds them).
-            await asyncio.to_thread(remove_stale, final)
+            await self._sweep(final)
             self.part = PartFile(final, md5=self.checksum is not None)
             await self.report(ProgressKind.STARTED, 0, self.total)
         elif self.part.size:
