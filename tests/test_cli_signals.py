@@ -99,3 +99,27 @@ def test_remove_stale_never_touches_a_live_download(tmp_path: Path) -> None:
     finally:
         live.discard()
     assert not live.path.exists()
+
+
+def test_the_interruption_race_of_a_worker_thread_is_quiet_and_nothing_else() -> None:
+    import asyncio
+    from typing import Any
+
+    from twvideo_async.cli import _quiet_cancelled_thread_results
+
+    forwarded: list[dict[str, Any]] = []
+
+    class Loop:
+        def default_exception_handler(self, context: dict[str, Any]) -> None:
+            forwarded.append(context)
+
+    class Handle:
+        def __repr__(self) -> str:
+            return "<Handle _chain_future.<locals>._set_state(...)>"
+
+    race = {"exception": asyncio.InvalidStateError("invalid state"), "handle": Handle()}
+    other = {"exception": ValueError("a real bug"), "handle": Handle()}
+    loop: Any = Loop()
+    _quiet_cancelled_thread_results(loop, race)
+    _quiet_cancelled_thread_results(loop, other)
+    assert forwarded == [other]

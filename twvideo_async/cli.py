@@ -81,10 +81,25 @@ class _Terminated(Exception):
     """SIGTERM arrived: the command's work was cancelled and has cleaned up."""
 
 
+def _quiet_cancelled_thread_results(
+    loop: asyncio.AbstractEventLoop, context: dict[str, object]
+) -> None:
+    """Drop one known asyncio race at interruption: a worker thread (a file write) finishing
+    just as its awaiting task is cancelled makes ``_chain_future`` set a result on a cancelled
+    future and log ``InvalidStateError`` with a traceback. The work was cancelled and cleaned up;
+    anything else goes to the default handler."""
+    if isinstance(context.get("exception"), asyncio.InvalidStateError) and "_chain_future" in repr(
+        context.get("handle")
+    ):
+        return
+    loop.default_exception_handler(context)
+
+
 async def _run(handler: base.Handler, args: argparse.Namespace) -> int:
     """Run ``handler`` with SIGTERM treated like Ctrl-C: the work is cancelled, so every
     download removes its temporary file (``timeout``, ``kill`` and service managers send it)."""
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_quiet_cancelled_thread_results)
     task = asyncio.current_task()
     terminated: list[bool] = []
 
