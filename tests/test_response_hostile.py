@@ -48,7 +48,9 @@ async def test_a_gzip_bomb_is_refused_not_inflated() -> None:
 
     async with safety_timeout(60), serve([("GET", "/v1/Rooms/{sid}", handler)]) as server:
         async with make_client(base_url(server), max_response_size=8 * MiB) as client:
-            with pytest.raises(APIResponseValidationError, match="max_response_size") as info:
+            # aiohttp 3.13 refuses the inflation itself; 3.14 hands it over and our cap stops it.
+            refused = "max_response_size|could not be decompressed"
+            with pytest.raises(APIResponseValidationError, match=refused) as info:
                 await client.rooms.fetch(ROOM_SID)
             # The same with the default limit (32 MiB).
             async with make_client(base_url(server)) as default:
