@@ -18,6 +18,10 @@ _CONTENT_RANGE = re.compile(r"^bytes ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*
 _HEX_MD5 = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
+class Mismatch(Exception):
+    """The bytes on disk cannot be kept or extended: the file starts again from zero."""
+
+
 def expected_md5(headers: Mapping[str, str]) -> tuple[str, str] | None:
     """The MD5 (hex) storage vouches for in a full (200) answer, and where it came from.
 

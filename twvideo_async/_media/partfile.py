@@ -80,8 +80,10 @@ def _write_error(final: Path, exc: OSError) -> MediaWriteError:
 class PartFile:
     """The temporary file beside the final path, with running SHA-256 (and MD5 if needed).
 
-    :meth:`write` runs in a worker thread; a lock keeps :meth:`discard` from closing the file
-    under a write that a cancellation left running.
+    :meth:`write` runs in a worker thread. A lock keeps :meth:`discard` from closing the file
+    under a running write, and a write that starts after :meth:`discard` writes nothing: once
+    ``discard()`` has returned, no thread writes to the file again (whatever a cancellation
+    left queued or running).
     """
 
     def __init__(self, final: Path, *, md5: bool) -> None:
@@ -96,6 +98,7 @@ class PartFile:
         self._lock = threading.Lock()
         self.size = 0
         self.committed = False
+        self.closed = False
         self._start_hashes(md5)
 
     @contextlib.contextmanager
@@ -110,7 +113,10 @@ class PartFile:
         self._md5 = hashlib.md5(usedforsecurity=False) if md5 else None
 
     def write(self, chunks: list[bytes]) -> None:
+        """Append and hash ``chunks`` (in a worker thread); nothing once the file is closed."""
         with self._lock, self._errors():
+            if self.closed:
+                return  # discarded meanwhile: the download has ended
             for chunk in chunks:
                 self._file.write(chunk)
                 # hashlib releases the GIL for large buffers: hashing here keeps it off the loop.
@@ -137,6 +143,7 @@ class PartFile:
 
     def finish(self, fsync: bool) -> None:
         with self._lock, self._errors():
+            self.closed = True
             self._file.flush()
             if fsync:
                 os.fsync(self._file.fileno())
@@ -156,6 +163,7 @@ class PartFile:
         regardless. Runs while another exception is on its way, which must not be replaced.
         """
         with self._lock:
+            self.closed = True
             # The descriptor is closed even when the final flush fails.
             with contextlib.suppress(OSError):
                 self._file.close()

@@ -131,6 +131,22 @@ class StorageResponse:
             return chunk
         raise_detached(error)
 
+    async def read_any(self) -> bytes:  # noqa: RET503 - raise_detached never returns
+        """The bytes already buffered, or the next ones to arrive (``b""`` at the end).
+
+        No copy and no split in the common case (one buffered network chunk is handed over as
+        it is); the size is bounded by aiohttp's read buffer, which pauses the socket when full.
+        """
+        try:
+            chunk = await self._response.content.readany()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = _body_error(exc, self.host)
+        else:
+            if self.telemetry is not None:
+                self.telemetry.downloaded(len(chunk))
+            return chunk
+        raise_detached(error)
+
     def close(self) -> None:
         # A fully read body returns its connection to the pool; anything else closes it.
         if self._response.content.is_eof():

@@ -7,8 +7,9 @@ Guarantees (each has a test):
   matches where storage states one (``_partfile.expected_md5``); a cancelled or failed download
   removes its temporary file and never touches the final path;
 * when the size is known (storage's ``Content-Length``, else the resource's ``size``) a body that
-  ends short is never committed (the next attempt resumes after it), and reading stops one byte
-  past the size: a longer (or endless chunked) body is refused, not written without bound;
+  ends short is never committed (the next attempt resumes after it), and reading stops at the
+  network chunk that passes the size: a longer (or endless chunked) body is refused, never
+  written past the size;
 * a write error (a full disk) removes the temporary file and raises :class:`MediaWriteError`
   naming the final path;
 * a dropped or stalled connection resumes with ``Range: bytes=N-``: the 206 must start at N,
@@ -19,8 +20,9 @@ Guarantees (each has a test):
 * ``max_attempts`` bounds consecutive attempts that bring no new bytes: an attempt that makes
   progress resets the count, so a long file on a flaky link still finishes while a storage that
   keeps failing is given up on quickly. Waits between attempts back off exponentially;
-* bodies are read in 64 KiB pieces and written in batches of at most 1 MiB from a worker
-  thread, so memory does not grow with the file size and the event loop never waits on a disk.
+* bodies are read as the network delivers them and hashed and written in batches of about
+  1 MiB in a worker thread while the next batch is read (``bodycopy``): memory does not grow
+  with the file size and the event loop never waits on a disk.
 """
 
 from __future__ import annotations
@@ -46,16 +48,14 @@ from ..errors import (
     InvalidRequestError,
     RateLimitError,
 )
-from .integrity import expected_md5, parse_content_range
+from .bodycopy import BodyCopy
+from .integrity import Mismatch, expected_md5, parse_content_range
 from .naming import check_file_name, existing_size, name_from_response, resolve_target
 from .options import DownloadOptions
 from .partfile import PartFile, remove_stale
 from .progress import ProgressCallback, ProgressCallbackError, ProgressKind, Reporter, Tally
 from .resolve import FetchOptions, MediaPath, MediaSource
 from .storage import StorageResponse, is_expired_url_error
-
-READ_SIZE = 64 * 1024
-WRITE_SIZE = 1024 * 1024
 
 
 @attrs.frozen(kw_only=True)
@@ -65,10 +65,6 @@ class FileOutcome:
     sha256: str | None
     skipped: bool
     attempts: int
-
-
-class _Mismatch(Exception):
-    """The bytes on disk cannot be kept or extended: the file starts again from zero."""
 
 
 def is_retryable(error: APIError) -> bool:
@@ -189,7 +185,7 @@ class Transfer:
                     continue
                 reason = type(exc).__name__
                 failure: Exception = exc
-            except _Mismatch as exc:
+            except Mismatch as exc:
                 stalled += 1
                 if stalled >= self.max_attempts:
                     raise IntegrityError(
@@ -241,7 +237,7 @@ class Transfer:
         self.checksum = expected_md5(response.headers)
         expected = self.expected_size
         if expected is not None and self.total is not None and self.total != expected:
-            raise _Mismatch(f"storage announced {self.total} bytes where {expected} are listed")
+            raise Mismatch(f"storage announced {self.total} bytes where {expected} are listed")
         if not self.answered:
             self.answered = True
             final = self.final
@@ -275,18 +271,18 @@ class Transfer:
         """A 206 may only extend the file if it starts where the file ends, on the same object."""
         parsed = parse_content_range(response.headers.get("Content-Range"))
         if parsed is None or parsed[0] != offset:
-            raise _Mismatch(f"storage resumed at another byte than {offset}")
+            raise Mismatch(f"storage resumed at another byte than {offset}")
         total = parsed[1]
         if self.total is not None and total is not None and total != self.total:
-            raise _Mismatch("the object changed size between attempts")
+            raise Mismatch("the object changed size between attempts")
         # The first answer's validators must come back unchanged: a missing one is as good as
         # a different one, and splicing two versions of an object would go unnoticed.
         if self.etag is not None and response.headers.get("ETag") != self.etag:
-            raise _Mismatch("the object changed (ETag missing or different) between attempts")
+            raise Mismatch("the object changed (ETag missing or different) between attempts")
         if self.last_modified is not None and (
             response.headers.get("Last-Modified") != self.last_modified
         ):
-            raise _Mismatch(
+            raise Mismatch(
                 "the object changed (Last-Modified missing or different) between attempts"
             )
 
@@ -300,47 +296,19 @@ class Transfer:
             await self.report(ProgressKind.RESTARTED, 0, self.total)
 
     async def _pump(self, response: StorageResponse, part: PartFile) -> None:
-        """Copy the body in batches; bytes that arrived before a failure are kept.
+        """Copy the body (see ``bodycopy``); bytes that arrived before a failure are kept."""
 
-        With a known size, at most one byte past it is read: a body that runs longer is cut off
-        there (only the expected bytes are ever written) and refused.
-        """
-        batch: list[bytes] = []
-        pending = 0
-        limit = self._expected()
-        try:
-            while True:
-                size = READ_SIZE
-                if limit is not None:
-                    size = min(size, limit + 1 - part.size - pending)
-                chunk = await response.read_chunk(size)
-                if not chunk:
-                    break
-                batch.append(chunk)
-                pending += len(chunk)
-                if limit is not None and part.size + pending > limit:
-                    batch[-1] = chunk[: len(chunk) - (part.size + pending - limit)]
-                    await asyncio.to_thread(part.write, batch)
-                    raise _Mismatch(f"storage sent more than the {limit} bytes expected")
-                if pending >= WRITE_SIZE:
-                    await asyncio.to_thread(part.write, batch)
-                    batch, pending = [], 0
-                    await self.report(ProgressKind.BYTES, part.size, self.total)
-        except APIError:
-            # TCP delivers in order: what arrived is the prefix the next attempt resumes after.
-            if batch:
-                await asyncio.to_thread(part.write, batch)
-            raise
-        if batch:
-            await asyncio.to_thread(part.write, batch)
-            await self.report(ProgressKind.BYTES, part.size, self.total)
+        async def on_batch(size: int) -> None:
+            await self.report(ProgressKind.BYTES, size, self.total)
+
+        await BodyCopy(part, limit=self._expected(), on_batch=on_batch).run(response)
 
     async def _finish(self) -> FileOutcome:
         part = self.part
         assert part is not None  # noqa: S101 - invariant; narrows the type
         expected = self._expected()
         if expected is not None and part.size > expected:
-            raise _Mismatch(f"got {part.size} bytes where {expected} were expected")
+            raise Mismatch(f"got {part.size} bytes where {expected} were expected")
         if expected is not None and part.size < expected:
             # A body that ended early (close-delimited or chunked, so aiohttp saw no error):
             # never committed; the next attempt resumes after the bytes kept.
@@ -349,7 +317,7 @@ class Transfer:
                 method="GET",
             )
         if self.checksum is not None and part.md5 != self.checksum[0]:
-            raise _Mismatch(f"the MD5 of the bytes does not match storage's {self.checksum[1]}")
+            raise Mismatch(f"the MD5 of the bytes does not match storage's {self.checksum[1]}")
         await asyncio.to_thread(part.finish, self.fsync)
         part.commit()
         await self.report(ProgressKind.FINISHED, part.size, self.total)
