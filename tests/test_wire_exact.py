@@ -124,3 +124,22 @@ async def test_page_urls_with_an_invalid_port_are_refused_cleanly() -> None:
             with pytest.raises(APIResponseValidationError, match="invalid port"):
                 [r async for r in client.rooms.list(page_size=5)]
     assert len(seen) == 1
+
+
+async def test_a_repeated_target_is_sent_the_same_from_the_parsed_url_cache() -> None:
+    """Request URLs are parsed once per distinct target and kept: every repeat of a name with
+    escapes (here a space, ``%20``) and of a SID goes out byte for byte, never re-quoted."""
+    handler, seen = recorder()
+    async with serve([("GET", "/{tail:.*}", handler)]) as server:
+        async with make_client(base_url(server)) as client:
+            for _ in range(3):
+                await client.rooms.fetch("my room")
+                await client.rooms.fetch(ROOM_SID)
+            cache = client._requester._urls
+            assert len(cache) == 2
+            # The cache is bounded: past its size it starts over instead of growing.
+            for n in range(300):
+                await client.rooms.fetch(f"room {n}")
+            assert len(cache) <= 256
+    assert seen[:6] == [f"/v1/Rooms/{quote('my room')}", f"/v1/Rooms/{ROOM_SID}"] * 3
+    assert seen[6:] == [f"/v1/Rooms/room%20{n}" for n in range(300)]
