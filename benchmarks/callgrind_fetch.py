@@ -65,9 +65,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def count(
-    args: argparse.Namespace, client: str, calls: int, server: Server, out: Path
-) -> int:
+def count(args: argparse.Namespace, client: str, calls: int, server: Server, out: Path) -> int:
     """Instructions (Ir) of one worker process running ``calls`` timed fetches."""
     settings = dataclasses.replace(
         Settings(),
