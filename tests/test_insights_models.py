@@ -109,6 +109,13 @@ def _check(where: str, core: Any, prop: dict[str, Any]) -> None:
         assert typing.get_origin(core) is Mapping and typing.get_args(core)[0] is str, where
 
 
+# Every property is nullable in the spec; the summary's identity is always sent and required.
+IDENTITY = {
+    "insights.v1.video_room_summary": "room_sid",
+    "insights.v1.video_room_summary.video_participant_summary": "participant_sid",
+}
+
+
 @pytest.mark.parametrize("schema", sorted(INSIGHTS_SCHEMA_MODELS))
 def test_every_property_has_a_compatible_field(schema: str) -> None:
     cls = INSIGHTS_SCHEMA_MODELS[schema]
@@ -119,7 +126,10 @@ def test_every_property_has_a_compatible_field(schema: str) -> None:
     assert set(fields) == set(props)
     for name, prop in props.items():
         core, optional = _core(hints[name])
-        assert optional and fields[name].default is None and fields[name].kw_only, name
+        if name == IDENTITY.get(schema):
+            assert not optional and fields[name].default is attrs.NOTHING, name
+        else:
+            assert optional and fields[name].default is None and fields[name].kw_only, name
         _check(f"{schema}.{name}", core, prop)
 
 
@@ -135,7 +145,12 @@ def test_every_enum_matches_the_spec(name: str) -> None:
 
 
 def test_unknown_values_are_kept_as_strings_on_both_paths() -> None:
-    item = {"room_type": "PEER_TO_PEER", "codecs": ["VP8", "AV1"], "processing_state": "gone"}
+    item = {
+        "room_sid": "RM1",
+        "room_type": "PEER_TO_PEER",
+        "codecs": ["VP8", "AV1"],
+        "processing_state": "gone",
+    }
     for model in (
         converter.structure(item, RoomSummary),
         wire.decode_object(json.dumps(item).encode(), RoomSummary),
@@ -144,5 +159,7 @@ def test_unknown_values_are_kept_as_strings_on_both_paths() -> None:
         assert model.room_type is SummaryRoomType.PEER_TO_PEER
         assert model.codecs is not None and model.codecs[1] == "AV1"
         assert type(model.codecs[1]) is str and type(model.processing_state) is str
-    person = converter.structure({"status": "left", "properties": {"a": 1}}, ParticipantSummary)
+    person = converter.structure(
+        {"participant_sid": "PA1", "status": "left", "properties": {"a": 1}}, ParticipantSummary
+    )
     assert person.status == "left" and person.properties == {"a": 1}

@@ -163,6 +163,35 @@ def _check_type(where: str, core: Any, prop: dict[str, Any]) -> None:
         assert typing.get_args(core)[0] is str, where
 
 
+# The spec marks every property nullable, but a resource always comes back with its identity:
+# these fields are required on the models (a payload without one is a parse error), and every
+# other nullable property stays ``X | None = None``.
+IDENTITY: dict[str, frozenset[str]] = {
+    "video.v1.composition": frozenset({"sid"}),
+    "video.v1.composition_hook": frozenset({"sid"}),
+    "video.v1.composition_settings": frozenset({"account_sid"}),
+    "video.v1.recording": frozenset({"sid"}),
+    "video.v1.recording_settings": frozenset({"account_sid"}),
+    "video.v1.room": frozenset({"sid"}),
+    "video.v1.room.room_participant": frozenset({"sid"}),
+    "video.v1.room.room_participant.room_participant_anonymize": frozenset({"sid"}),
+    "video.v1.room.room_participant.room_participant_published_track": frozenset({"sid"}),
+    "video.v1.room.room_participant.room_participant_subscribe_rule": frozenset(
+        {"participant_sid", "room_sid"}
+    ),
+    "video.v1.room.room_participant.room_participant_subscribed_track": frozenset({"sid"}),
+    "video.v1.room.room_recording": frozenset({"sid"}),
+    "video.v1.room.room_recording_rule": frozenset({"room_sid"}),
+    "video.v1.room.room_transcriptions": frozenset({"ttid"}),
+}
+
+
+def test_every_model_requires_exactly_its_identity() -> None:
+    for schema, cls in SCHEMA_MODELS.items():
+        required = {f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING}
+        assert required == IDENTITY[schema], schema
+
+
 def _check_model(where: str, cls: type[Any], schema: dict[str, Any], *, item: bool = False) -> None:
     assert issubclass(cls, Model), where
     assert attrs.has(cls) and cls.__setattr__ is not object.__setattr__, f"{where}: not frozen"
@@ -176,7 +205,10 @@ def _check_model(where: str, cls: type[Any], schema: dict[str, Any], *, item: bo
         core, optional = _split_optional(hints[name])
         # Enum refs cannot carry ``nullable`` in OpenAPI 3.0, and rule items come back with
         # unused filters as null, so both are treated as nullable.
-        if item or prop.get("nullable") or "$ref" in prop:
+        if name in IDENTITY.get(where, ()):
+            # Twilio always sends the resource's identity: required, and never None.
+            assert not optional and field.default is attrs.NOTHING, f"{where}.{name} is required"
+        elif item or prop.get("nullable") or "$ref" in prop:
             assert optional and field.default is None, f"{where}.{name} must be X | None = None"
         else:
             assert not optional and field.default == prop["default"], f"{where}.{name}"
@@ -222,20 +254,25 @@ def test_unknown_enum_values_are_kept_as_plain_strings() -> None:
     model = converter.structure(item, Transcription)
     assert model.status == "created"
     assert type(model.status) is str
-    participant = converter.structure({"status": "RECONNECTING"}, Participant)
+    participant = converter.structure({"sid": "PA1", "status": "RECONNECTING"}, Participant)
     assert participant.status is ParticipantStatus.RECONNECTING
     with pytest.raises(cattrs.ClassValidationError):
         STRICT.structure(item, Transcription)
 
 
 def test_known_enum_values_become_members() -> None:
-    model = converter.structure({"status": "stopped"}, Transcription)
+    model = converter.structure({"ttid": "TT1", "status": "stopped"}, Transcription)
     assert model.status is TranscriptionStatus.STOPPED
 
 
 def test_datetimes_are_aware_utc() -> None:
     room = converter.structure(
-        {"date_created": "2017-04-03T22:21:49Z", "end_time": "2017-04-04T00:21:51.5+02:00"}, Room
+        {
+            "sid": "RM1",
+            "date_created": "2017-04-03T22:21:49Z",
+            "end_time": "2017-04-04T00:21:51.5+02:00",
+        },
+        Room,
     )
     assert room.date_created == datetime(2017, 4, 3, 22, 21, 49, tzinfo=timezone.utc)
     assert room.date_created is not None and room.date_created.tzinfo is timezone.utc
@@ -299,8 +336,21 @@ def test_models_are_frozen_and_keyword_only() -> None:
 
 
 def test_missing_keys_take_the_defaults() -> None:
-    room = converter.structure({}, Room)
-    assert room.sid is None and room.max_participants == 0 and room.video_codecs is None
+    room = converter.structure({"sid": "RM1"}, Room)
+    assert room.sid == "RM1" and room.max_participants == 0 and room.video_codecs is None
+    assert room.status is None and room.url is None
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("schema", sorted(SCHEMA_MODELS))
+def test_a_payload_without_its_identity_is_a_parse_error(schema: str, fast: bool) -> None:
+    cls = SCHEMA_MODELS[schema]
+    tolerant = converter.make_converter(fast=fast)
+    example = next(item for _, name, item in EXAMPLES if name == schema)
+    for key in IDENTITY[schema]:
+        for payload in ({k: v for k, v in example.items() if k != key}, {**example, key: None}):
+            with pytest.raises(cattrs.ClassValidationError):
+                tolerant.structure(payload, cls)
 
 
 @pytest.mark.parametrize("schema", sorted(SCHEMA_MODELS))

@@ -70,6 +70,8 @@ def test_null_filters_in_dicts_are_ignored() -> None:
 def test_rules_read_back_from_twilio_can_be_sent_again() -> None:
     fetched = converter.structure(
         {
+            "participant_sid": "PA1",
+            "room_sid": "RM1",
             "rules": [
                 {
                     "type": "exclude",
@@ -79,14 +81,14 @@ def test_rules_read_back_from_twilio_can_be_sent_again() -> None:
                     "kind": None,
                     "priority": None,
                 }
-            ]
+            ],
         },
         SubscribeRules,
     )
     assert fetched.rules is not None
     assert encode_subscribe_rules(fetched.rules) == '[{"type":"exclude","all":true}]'
     recorded = converter.structure(
-        {"rules": [{"type": "include", "kind": "video"}]}, RecordingRules
+        {"room_sid": "RM1", "rules": [{"type": "include", "kind": "video"}]}, RecordingRules
     )
     assert recorded.rules is not None
     assert encode_recording_rules(recorded.rules) == '[{"type":"include","kind":"video"}]'

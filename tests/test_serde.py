@@ -116,7 +116,11 @@ def test_a_non_object_payload_is_a_cattrs_error() -> None:
 
 
 def test_nested_item_errors_carry_their_index() -> None:
-    bad = {"rules": [{"type": "include", "all": True}, {"type": "include", "all": "yes"}]}
+    bad = {
+        "participant_sid": "PA1",
+        "room_sid": "RM1",
+        "rules": [{"type": "include", "all": True}, {"type": "include", "all": "yes"}],
+    }
     with pytest.raises(cattrs.ClassValidationError) as info:
         converter.structure(bad, SubscribeRules)
     assert cattrs.transform_error(info.value) == [
@@ -202,15 +206,15 @@ def test_format_datetime_rejects_naive_and_non_datetimes() -> None:
 
 
 def test_arrays_become_tuples_and_enums_inside_them_are_tolerant() -> None:
-    room = converter.structure({"video_codecs": ["vp8", "AV1"]}, Room)
+    room = converter.structure({"sid": "RM1", "video_codecs": ["vp8", "AV1"]}, Room)
     assert room.video_codecs == (VideoCodec.VP8, "AV1")
-    comp = converter.structure({"audio_sources": ["user*", "PA1"]}, Composition)
+    comp = converter.structure({"sid": "CJ1", "audio_sources": ["user*", "PA1"]}, Composition)
     assert comp.audio_sources == ("user*", "PA1")
 
 
 def test_free_form_objects_keep_their_content() -> None:
     layout = {"grid": {"video_sources": ["*"], "width": 0}}
-    comp = converter.structure({"video_layout": layout}, Composition)
+    comp = converter.structure({"sid": "CJ1", "video_layout": layout}, Composition)
     assert comp.video_layout == layout
     assert isinstance(comp.video_layout, MappingProxyType)
 
@@ -278,10 +282,14 @@ def _outcome(conv: cattrs.Converter, data: Any, cls: type[Any]) -> Any:
 def test_fast_and_checked_paths_agree_on_random_payloads(schema: str) -> None:
     cls = SCHEMA_MODELS[schema]
     names = [f.name for f in attrs.fields(cls) if f.name != "raw"]
+    required = [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING]
     rng = random.Random(schema)  # deterministic per schema
     for _ in range(300):
         chosen = rng.sample(names, rng.randint(0, min(5, len(names))))
         data = {name: rng.choice(_ODD_VALUES) for name in chosen}
+        for name in required:  # mostly present and valid, so the other fields get compared
+            if rng.random() < 0.8:
+                data[name] = f"ID{rng.randint(0, 9)}"
         for fast, slow in PAIRS:
             extra = {"unknown_key": 1} if rng.random() < 0.2 else {}
             payload = {**copy.deepcopy(data), **extra}
@@ -292,7 +300,9 @@ def test_str_subclasses_take_the_checked_path_and_pass() -> None:
     class Name(str):
         pass
 
-    room = converter.structure({"unique_name": Name("standup"), "status": Name("completed")}, Room)
+    room = converter.structure(
+        {"sid": Name("RM1"), "unique_name": Name("standup"), "status": Name("completed")}, Room
+    )
     assert room.unique_name == "standup" and room.status is RoomStatus.COMPLETED
 
 

@@ -230,7 +230,11 @@ async def _check_operation(
 
     listing = op_id.startswith("List")
     status = int(next(iter(op["responses"])))
-    payload: Any = {"meta": {"key": "items", "next_page_url": None}, "items": []} if listing else {}
+    # The fields every model requires (the lenient converter ignores the ones a model lacks).
+    required = {k: f"{k}-value" for k in ("sid", "ttid", "account_sid", "url", "room_sid")}
+    required["participant_sid"] = "PA-value"
+    listing_body = {"meta": {"key": "items", "next_page_url": None}, "items": []}
+    payload: Any = listing_body if listing else required
     seen: list[dict[str, Any]] = []
 
     def record(url: Any, **kw: Any) -> None:

@@ -198,6 +198,11 @@ def _payload(cls: type[Any], rng: random.Random, odd: bool) -> dict[str, Any]:
     chosen = rng.sample(names, rng.randint(0, len(names)))
     make = _odd if odd else _typical
     data = {name: make(hints[name], rng) for name in chosen}
+    # The identity fields (``sid``, ...) Twilio always sends: always there in a typical
+    # payload, mostly there (and valid) in an odd one so that the other fields get compared.
+    for field in attrs.fields(cls):
+        if field.default is attrs.NOTHING and (not odd or rng.random() < 0.8):
+            data[field.name] = _typical(hints[field.name], rng)
     if rng.random() < 0.3:
         data["field_from_the_future"] = rng.choice([*_ANY, 1.5, "x", None, [1, [2]]])
     if rng.random() < 0.1:
@@ -273,7 +278,9 @@ def test_enum_values_in_any_case_become_the_public_members(enum_cls: type[enum.E
         for spelling in {member.value, member.value.lower(), member.value.upper(), "Vp8"}:
             if spelling.lower() != member.value.lower():
                 continue
-            body = json.dumps({"codec": spelling, "video_codecs": [spelling]}).encode()
+            body = json.dumps(
+                {"sid": "RT1", "codec": spelling, "video_codecs": [spelling]}
+            ).encode()
             if enum_cls is RecordingCodec:
                 recording = wire.decode_object(body, Recording)
                 assert recording is not None
@@ -284,14 +291,16 @@ def test_enum_values_in_any_case_become_the_public_members(enum_cls: type[enum.E
                 assert room.video_codecs is not None
                 value = room.video_codecs[0]
             assert value is member
-    room = wire.decode_object(b'{"video_codecs": ["Vp8", "AV1"], "status": "Paused"}', Room)
+    room = wire.decode_object(
+        b'{"sid": "RM1", "video_codecs": ["Vp8", "AV1"], "status": "Paused"}', Room
+    )
     assert room is not None and room.video_codecs == (VideoCodec.VP8, "AV1")
     assert room.status == "Paused" and type(room.status) is str
 
 
 @pytest.mark.parametrize("text", _DATES)
 def test_datetimes_are_parsed_exactly_as_the_cattrs_path_does(text: str) -> None:
-    body = json.dumps({"date_created": text}).encode()
+    body = json.dumps({"sid": "RT1", "date_created": text}).encode()
     fast = wire.decode_object(body, Recording)
     slow = slow_object(body, Recording)
     if slow is ERROR:
@@ -313,7 +322,11 @@ def test_invalid_utf8_in_an_unknown_key_is_left_to_json_loads() -> None:
 
 
 def test_json_that_only_json_loads_reads_falls_back() -> None:
-    for body in (b'{"sid": "RT1", "x": NaN}', b'{"sid": "RT1", "x": "\\ud800"}', b"\xef\xbb\xbf{}"):
+    for body in (
+        b'{"sid": "RT1", "x": NaN}',
+        b'{"sid": "RT1", "x": "\\ud800"}',
+        b'\xef\xbb\xbf{"sid": "RT1"}',
+    ):
         assert wire.decode_object(body, Recording) is None
         assert Parser(Recording).from_response(response(body)) == slow_object(body, Recording)
 
@@ -326,7 +339,9 @@ def test_duplicate_keys_take_the_last_value_or_fall_back() -> None:
 
 
 def test_mappings_are_read_only() -> None:
-    model = wire.decode_object(b'{"links": {"media": "u"}, "grouping_sids": {}}', Recording)
+    model = wire.decode_object(
+        b'{"sid": "RT1", "links": {"media": "u"}, "grouping_sids": {}}', Recording
+    )
     assert model is not None
     assert isinstance(model.links, MappingProxyType)
     assert isinstance(model.grouping_sids, MappingProxyType)

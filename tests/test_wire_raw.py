@@ -114,6 +114,25 @@ def test_a_parser_follows_a_change_of_key() -> None:
         assert isinstance(items[0].raw, LazyRaw)
 
 
+@pytest.mark.parametrize("msgspec_present", [True, False])
+def test_a_payload_without_its_sid_is_a_validation_error_on_both_paths(
+    msgspec_present: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not msgspec_present:
+        monkeypatch.setitem(sys.modules, "msgspec", None)  # import fails: cattrs path only
+        monkeypatch.setattr(wire, "_codecs", {})
+    assert wire.supports(Recording) is msgspec_present
+    no_sid = {k: v for k, v in ITEM.items() if k != "sid"}
+    for body in (json.dumps(no_sid).encode(), json.dumps({**ITEM, "sid": None}).encode()):
+        with pytest.raises(errors.APIResponseValidationError, match=r"\$\.sid"):
+            Parser(Recording).from_response(response(body))
+    page = page_body([ITEM, no_sid])
+    with pytest.raises(errors.APIResponseValidationError, match=r"sid"):
+        ListParser(Recording)(response(page))
+    # The same payload with its sid decodes: the refusal is the missing identity alone.
+    assert Parser(Recording).from_response(response(json.dumps(ITEM).encode())).sid == ITEM["sid"]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -190,9 +209,9 @@ def test_a_msgspec_that_ignores_the_wire_enum_tables_disables_the_fast_path(
     monkeypatch.setattr(wire, "_wire_enums", {})
     monkeypatch.setattr(wire, "_wire_enum_works", lambda *_: False)
     assert not wire.supports(Room)
-    assert Parser(Room).from_response(response(b'{"status": "Completed"}')).status is (
-        RoomStatus.COMPLETED
-    )
+    assert Parser(Room).from_response(
+        response(b'{"sid": "RM1", "status": "Completed"}')
+    ).status is (RoomStatus.COMPLETED)
 
 
 # -- over HTTP ---------------------------------------------------------------------------------
@@ -253,7 +272,7 @@ def test_msgspec_is_imported_on_first_decode_only() -> None:
         "assert 'msgspec' not in sys.modules\n"
         "from twvideo_async._decode import wire\n"
         "from twvideo_async.models import Room\n"
-        "assert wire.decode_object(b'{}', Room) == Room()\n"
+        "assert wire.decode_object(b'{\"sid\": \"RM1\"}', Room) == Room(sid='RM1')\n"
         "assert 'msgspec' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -48,7 +48,7 @@ class Composition(Model):
     date_created: datetime | None = None
     date_completed: datetime | None = None
     date_deleted: datetime | None = None
-    sid: str | None = None
+    sid: str
     room_sid: str | None = None
     audio_sources: tuple[str, ...] | None = None
     audio_sources_excluded: tuple[str, ...] | None = None

@@ -41,7 +41,7 @@ class CompositionHook(Model):
     enabled: bool | None = None
     date_created: datetime | None = None
     date_updated: datetime | None = None
-    sid: str | None = None
+    sid: str
     audio_sources: tuple[str, ...] | None = None
     audio_sources_excluded: tuple[str, ...] | None = None
     video_layout: Mapping[str, Any] | None = None

@@ -157,7 +157,7 @@ class RoomSummary(Model):
     """
 
     account_sid: str | None = None
-    room_sid: str | None = None
+    room_sid: str
     room_name: str | None = None
     create_time: datetime | None = None
     end_time: datetime | None = None
@@ -208,7 +208,7 @@ class ParticipantSummary(Model):
         url: Absolute URL of the summary.
     """
 
-    participant_sid: str | None = None
+    participant_sid: str
     participant_identity: str | None = None
     join_time: datetime | None = None
     leave_time: datetime | None = None

@@ -32,7 +32,7 @@ class Participant(Model):
         links: URLs of related resources (``published_tracks``, ``subscribed_tracks``, ...).
     """
 
-    sid: str | None = None
+    sid: str
     room_sid: str | None = None
     account_sid: str | None = None
     status: ParticipantStatus | str | None = None
@@ -64,7 +64,7 @@ class ParticipantAnonymize(Model):
         url: Absolute URL of the resource.
     """
 
-    sid: str | None = None
+    sid: str
     room_sid: str | None = None
     account_sid: str | None = None
     status: ParticipantStatus | str | None = None

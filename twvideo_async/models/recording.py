@@ -42,7 +42,7 @@ class Recording(Model):
     account_sid: str | None = None
     status: RecordingStatus | str | None = None
     date_created: datetime | None = None
-    sid: str | None = None
+    sid: str
     source_sid: str | None = None
     size: int | None = None
     url: str | None = None
@@ -86,7 +86,7 @@ class RoomRecording(Model):
     account_sid: str | None = None
     status: RecordingStatus | str | None = None
     date_created: datetime | None = None
-    sid: str | None = None
+    sid: str
     source_sid: str | None = None
     size: int | None = None
     url: str | None = None

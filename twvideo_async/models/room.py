@@ -45,7 +45,7 @@ class Room(Model):
         links: URLs of related resources (``participants``, ``recordings``, ...).
     """
 
-    sid: str | None = None
+    sid: str
     status: RoomStatus | str | None = None
     date_created: datetime | None = None
     date_updated: datetime | None = None

@@ -47,8 +47,8 @@ class SubscribeRules(Model):
         date_updated: When the rules were last updated (UTC); may be ``None``.
     """
 
-    participant_sid: str | None = None
-    room_sid: str | None = None
+    participant_sid: str
+    room_sid: str
     rules: tuple[SubscribeRule, ...] | None = None
     date_created: datetime | None = None
     date_updated: datetime | None = None
@@ -84,7 +84,7 @@ class RecordingRules(Model):
         date_updated: When the rules were last updated (UTC); may be ``None``.
     """
 
-    room_sid: str | None = None
+    room_sid: str
     rules: tuple[RecordingRule, ...] | None = None
     date_created: datetime | None = None
     date_updated: datetime | None = None

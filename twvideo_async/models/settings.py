@@ -24,7 +24,7 @@ class _StorageSettings(Model):
         url: Absolute URL of the resource.
     """
 
-    account_sid: str | None = None
+    account_sid: str
     friendly_name: str | None = None
     aws_credentials_sid: str | None = None
     aws_s3_url: str | None = None

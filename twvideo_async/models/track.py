@@ -28,7 +28,7 @@ class PublishedTrack(Model):
         url: Absolute URL of the resource.
     """
 
-    sid: str | None = None
+    sid: str
     participant_sid: str | None = None
     room_sid: str | None = None
     name: str | None = None
@@ -56,7 +56,7 @@ class SubscribedTrack(Model):
         url: Absolute URL of the resource.
     """
 
-    sid: str | None = None
+    sid: str
     participant_sid: str | None = None
     publisher_sid: str | None = None
     room_sid: str | None = None

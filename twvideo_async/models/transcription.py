@@ -36,7 +36,7 @@ class Transcription(Model):
             (``LanguageCode``), so it is kept as a plain mapping.
     """
 
-    ttid: str | None = None
+    ttid: str
     account_sid: str | None = None
     room_sid: str | None = None
     source_sid: str | None = None
