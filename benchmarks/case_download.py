@@ -11,6 +11,11 @@ process's RSS before the batch (``VmHWM`` after resetting it through ``/proc/sel
   ``/Media`` (redirects not followed), then the signed URL read whole into memory and written out;
 * twvideo_async: ``client.recordings.download_many`` (temporary file, byte count and
   SHA-256 of every file, rename).
+
+The report's target is the median over repeats of ours / raw within one repeat (the two run back
+to back, so they share the machine's load). ``python -m benchmarks --cases download`` runs the
+server on CPU 1 and the clients on CPU 0; ``--one-core`` puts both on CPU 0;
+``python -m benchmarks.bench_download_cores`` runs both layouts and prints each repeat's ratio.
 """
 
 from __future__ import annotations

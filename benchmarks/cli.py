@@ -9,6 +9,7 @@ and the Markdown report to stdout. Exits 1 when a run failed (the report still s
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -41,6 +42,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--cases",
         default=",".join(CASES),
         help=f"comma-separated subset of {','.join(CASES)} (or their letters a-f)",
+    )
+    parser.add_argument(
+        "--one-core",
+        action="store_true",
+        help="pin the server and the clients to CPU 0 (default: server CPU 1, clients CPU 0)",
     )
     parser.add_argument("--json", type=Path, help="write every run and the summary here")
     parser.add_argument("--markdown", type=Path, help="also write the Markdown report here")
@@ -111,9 +117,15 @@ class Server:
 
 
 def run_worker(
-    case: str, client: str, settings: Settings, server: Server, profile: Path | None = None
+    case: str,
+    client: str,
+    settings: Settings,
+    server: Server,
+    profile: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One case x client in a fresh process: its JSON result, or an ``error`` record."""
+    """One case x client in a fresh process: its JSON result, or an ``error`` record.
+    ``env`` replaces the child environment (``bench_download_cores --before`` uses it)."""
     command = [
         sys.executable,
         "-m",
@@ -130,7 +142,7 @@ def run_worker(
         done = subprocess.run(
             command,
             cwd=REPO,
-            env=_child_env(),
+            env=env or _child_env(),
             capture_output=True,
             text=True,
             timeout=WORKER_TIMEOUT,
@@ -200,7 +212,8 @@ def render(
         f"aiohttp {info['aiohttp']}, twilio {info['twilio']}, "
         f"twvideo_async {info['twvideo_async']}; {info['date']}.",
         f"Sizes: {report.settings_line(settings)}. Median of {repeats} fresh-process "
-        f"run(s) per row, server pinned to CPU 1 and clients to CPU 0; "
+        f"run(s) per row, server pinned to CPU {settings.server_cpu} and clients to CPU "
+        f"{settings.client_cpu}; "
         f"total {seconds:.0f} s.",
     ]
     if twilio_note:
@@ -224,6 +237,8 @@ def render(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings.smoke() if args.smoke else Settings.full()
+    if args.one_core:
+        settings = dataclasses.replace(settings, server_cpu=0, client_cpu=0)
     clients = list(CLIENTS)
     twilio_note = None
     if not twilio_available():

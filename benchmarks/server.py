@@ -32,7 +32,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from .payloads import RecordingPages, error_body, load_spec, room_body
-from .settings import BIG_SID, MIB, ROOM_SID, SERVER_CPU, Settings, pin_to_cpu
+from .settings import BIG_SID, MIB, ROOM_SID, Settings, pin_to_cpu
 
 JSON = "application/json"
 REQUEST_ID = {"Twilio-Request-Id": "RQ" + "0" * 32}
@@ -259,7 +259,7 @@ async def serve(settings: Settings) -> None:
 
 def main(argv: list[str]) -> int:
     settings = Settings.from_json(argv[0]) if argv else Settings.full()
-    pin_to_cpu(SERVER_CPU)
+    pin_to_cpu(settings.server_cpu)
     asyncio.run(serve(settings))
     return 0
 

@@ -74,6 +74,9 @@ class Settings:
     archive_files: int = 16
     archive_concurrency: int = 4
     archive_big_size: int = 512 * MIB
+    # Where the server and the clients run (``--one-core`` puts both on CPU 0)
+    server_cpu: int = SERVER_CPU
+    client_cpu: int = CLIENT_CPU
 
     @classmethod
     def full(cls) -> Settings:

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import case_archive, case_download, case_fetch, case_import, case_list, case_ratelimit
 from .harness import Context
-from .settings import CLIENT_CPU, Settings, pin_to_cpu
+from .settings import Settings, pin_to_cpu
 
 AsyncCase = Callable[[Context], Coroutine[Any, Any, Mapping[str, Any]]]
 ASYNC_CASES: dict[str, Mapping[str, AsyncCase]] = {
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
         server_pid=int(server_pid),
         s3_port=ports.get("s3", 0),
     )
-    pinned = pin_to_cpu(CLIENT_CPU)
+    pinned = pin_to_cpu(ctx.settings.client_cpu)
     if profile_path is None:
         figures = run(case, client, ctx)
     else:
