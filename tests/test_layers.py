@@ -17,7 +17,7 @@ LAYERS: list[list[str]] = [
     ["_constants", "_version", "_logging", "errors"],
     ["_encoding", "_checks", "_retry", "_response", "models", "tokens"],
     ["_options", "_config", "_decode", "_tracing", "rules", "webhooks"],
-    ["_transport", "_body", "_ratelimit|_redis_"],
+    ["_transport", "_body", "_ratelimit|_throttle|_redis_"],
     ["_request"],
     ["_pagination"],
     ["_media"],

@@ -93,11 +93,21 @@ async def test_an_absurd_retry_after_does_not_stall_later_calls(headers: dict[st
 
 async def test_the_throttle_clamps_any_pause_it_is_told() -> None:
     t = FakeTime()
-    throttle = AdaptiveThrottle(clock=t.clock, sleep=t.sleep, max_pause=5.0)
+    throttle = AdaptiveThrottle(clock=t.clock, sleep=t.sleep, max_pause=5.0, run_length=2)
+    # A run of 429s pauses the whole client (one alone only delays its own request).
+    throttle.on_rate_limited(retry_after=1e9, fallback_delay=0.1)
     throttle.on_rate_limited(retry_after=1e9, fallback_delay=0.1)
     assert throttle.paused_for == pytest.approx(5.0)
     throttle.on_rate_limited(retry_after=float("inf"), fallback_delay=0.1)
     assert throttle.paused_for == pytest.approx(5.0)
+    throttle.on_rate_limited(retry_after=float("nan"), fallback_delay=0.1)
+    assert throttle.paused_for == pytest.approx(5.0)
+    # Nor can a window end far away pause it beyond the cap.
+    other = AdaptiveThrottle(clock=t.clock, sleep=t.sleep, max_pause=5.0)
+    other.on_success()
+    other.on_rate_limited(retry_after=50.0, fallback_delay=0.1)
+    other.on_rate_limited(retry_after=50.0, fallback_delay=0.1)
+    assert other.paused_for == pytest.approx(5.0)
 
 
 # -- 2. a caller that gives up while waiting gives its slot back -------------------------------
@@ -146,19 +156,43 @@ async def test_mass_timeouts_in_the_read_bucket_do_not_push_the_schedule_out() -
 async def test_a_cancelled_pacer_waiter_gives_its_slot_back() -> None:
     t = FakeTime()
     throttle = AdaptiveThrottle(clock=t.clock, sleep=t.sleep)
-    throttle.on_rate_limited(retry_after=None, fallback_delay=0.0001)
-    for _ in range(10):
-        t.now += 0.1
-        throttle.on_success()
-    throttle.on_rate_limited(retry_after=None, fallback_delay=0.0001)
+    throttle.on_success()
+    throttle.on_rate_limited(retry_after=0.1, fallback_delay=0.0001)  # paced at 10 per second
     rate = throttle.rate
     assert rate is not None
-    t.now += 0.01  # past any pause: the waiters queue in the pacer
     waiters = [asyncio.create_task(throttle.acquire()) for _ in range(100)]
     await asyncio.sleep(0)
     for task in waiters[1:]:
         task.cancel()
     await asyncio.gather(*waiters, return_exceptions=True)
-    pacer = throttle._pacer
-    assert pacer is not None
-    assert pacer.reserve() <= 1.0 / rate * 1.01
+    assert throttle.in_flight == 1  # only the request that went out
+    throttle.release()
+    # The next caller waits at most one interval, not the 99 the cancelled callers queued for.
+    start = t.now
+    nxt = asyncio.create_task(throttle.acquire())
+    for _ in range(100):
+        if nxt.done():
+            break
+        t.now += 0.01
+        await asyncio.sleep(0)
+    assert nxt.done() and t.now - start <= 2.0 / rate
+    throttle.release()
+
+
+async def test_a_waiter_granted_as_it_is_cancelled_gives_its_turn_back() -> None:
+    t = FakeTime()
+    throttle = AdaptiveThrottle(clock=t.clock, sleep=t.sleep)
+    throttle.on_success()
+    throttle.on_rate_limited(retry_after=0.1, fallback_delay=0.1)
+    assert throttle.mode == "rate"
+    await throttle.acquire()  # takes the current slot
+    waiter = asyncio.create_task(throttle.acquire())
+    await asyncio.sleep(0)  # queued for the next slot
+    t.now += 0.2
+    throttle._dispatch()  # its turn comes...
+    waiter.cancel()  # ...and its caller leaves before using it
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert throttle.in_flight == 1  # the turn was given back
+    throttle.release()
+    assert throttle.in_flight == 0

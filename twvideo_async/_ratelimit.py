@@ -1,23 +1,23 @@
-"""Client-side rate limiting: a pluggable limiter protocol, token buckets, and the adaptive
-throttle that makes a whole client slow down after a 429.
+"""Client-side rate limiting: a pluggable limiter protocol, token buckets, and the limits a
+request waits for.
 
 Twilio signals its per-account concurrency limit with HTTP 429 / error 20429 and documents
 default quotas of 80 reads/s and 20 writes/s for Video. One caller backing off alone does not help
-when a hundred others keep sending, so :class:`AdaptiveThrottle` is shared by every request of a
-client (and its ``with_options`` copies): a 429 pauses all senders for the server's
-``Retry-After`` and paces them at the rate the server was seen to accept, which then recovers
-gradually while no 429 arrives.
+when a hundred others keep sending, so an :class:`AdaptiveThrottle` (``_throttle``) is shared by
+every request of a client (and its ``with_options`` copies) and slows the whole client down in
+the way the kind of limit calls for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol, runtime_checkable
 
 from ._checks import check_rate
 from ._constants import DEFAULT_MAX_RETRY_AFTER
+from ._throttle import AdaptiveThrottle
 from .errors import ConfigurationError
 
 __all__ = ["AdaptiveThrottle", "Limits", "RateLimiter", "SharedThrottle", "TokenBucket"]
@@ -39,17 +39,23 @@ class RateLimiter(Protocol):
 @runtime_checkable
 class SharedThrottle(Protocol):
     """A client-wide throttle kept outside the process (``RedisThrottle``): the request loop
-    calls ``acquire(method)`` before a request, ``on_success()`` after a success and
-    ``on_rate_limited(retry_after, fallback_delay)`` after a 429."""
+    calls ``acquire(method)`` before a request, ``release()`` when that attempt has ended
+    (whatever the outcome), then ``on_success(headers)`` after a success or
+    ``on_rate_limited(retry_after, fallback_delay, concurrent=...)`` after a 429 (``concurrent``:
+    the answer's ``Twilio-Concurrent-Requests``)."""
 
     @property
     def idle(self) -> bool: ...
 
     async def acquire(self, method: str = "GET") -> None: ...
 
-    def on_success(self) -> None: ...
+    def release(self) -> None: ...
 
-    def on_rate_limited(self, retry_after: float | None, fallback_delay: float) -> None: ...
+    def on_success(self, headers: Mapping[str, str] | None = None) -> None: ...
+
+    def on_rate_limited(
+        self, retry_after: float | None, fallback_delay: float, *, concurrent: int | None = None
+    ) -> None: ...
 
 
 class TokenBucket:
@@ -111,115 +117,6 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         return f"TokenBucket(rate={self.rate:g}, burst={self.burst})"
-
-
-class AdaptiveThrottle:
-    """Shared by all requests of a client: pauses everyone after a 429 and paces them at the
-    rate the server accepted, recovering by ``recovery`` (fraction per second) once no 429 has
-    arrived for ``calm`` seconds, and unthrottled again after ``quiet_period``.
-
-    The accepted rate is measured as successes since the pace last changed (or since the first
-    success), over at least ``min_interval`` seconds so that a server's initial burst allowance
-    does not look like its sustained rate. The pace is lowered at most once per ``min_interval``.
-    """
-
-    def __init__(
-        self,
-        *,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-        min_interval: float = 0.2,
-        headroom: float = 0.95,
-        recovery: float = 0.1,
-        calm: float = 1.0,
-        quiet_period: float = 30.0,
-        max_pause: float = DEFAULT_MAX_RETRY_AFTER,
-    ) -> None:
-        self._max_pause = max_pause
-        self._clock = clock
-        self._sleep = sleep
-        self._min_interval = min_interval
-        self._headroom = headroom
-        self._recovery = recovery
-        self._calm = calm
-        self._quiet_period = quiet_period
-        self._accepted = 0
-        self._mark: float | None = None  # start of the current measurement
-        self._pause_until = -float("inf")
-        self._last_limited = -float("inf")
-        self._last_growth = 0.0
-        self._pacer: TokenBucket | None = None
-
-    @property
-    def rate(self) -> float | None:
-        """Requests per second currently allowed, or None when unthrottled."""
-        return self._pacer.rate if self._pacer else None
-
-    @property
-    def paused_for(self) -> float:
-        return max(0.0, self._pause_until - self._clock())
-
-    @property
-    def idle(self) -> bool:
-        """True when :meth:`acquire` returns at once (no pace set, no pause running)."""
-        return self._pacer is None and self._pause_until <= self._clock()
-
-    async def acquire(self) -> None:
-        wait = self._pause_until - self._clock()
-        if wait > 0:
-            await self._sleep(wait)
-        if self._pacer is not None:
-            await self._pacer.acquire()
-
-    def on_success(self) -> None:
-        now = self._clock()
-        if self._mark is None:
-            self._mark = now
-        self._accepted += 1
-        pacer = self._pacer
-        if pacer is None or now - self._last_limited < self._calm:
-            return
-        if now - self._last_limited > self._quiet_period:
-            self._pacer = None  # a long quiet spell: stop pacing altogether
-            return
-        elapsed = now - self._last_growth
-        if elapsed >= 0.1:
-            self._last_growth = now
-            pacer.set_rate(pacer.rate * (1.0 + self._recovery * elapsed))
-
-    def on_rate_limited(self, retry_after: float | None, fallback_delay: float) -> None:
-        """Record a 429: pause every sender, and lower the pace to what the server accepted."""
-        now = self._clock()
-        self._last_limited = now
-        pause = retry_after or fallback_delay
-        if not pause <= self._max_pause:  # clamped where the throttle is told (NaN included)
-            pause = self._max_pause
-        self._pause_until = max(self._pause_until, now + pause)
-        mark = now if self._mark is None else self._mark
-        span = now - mark
-        current = self.rate
-        if current is not None and span < self._min_interval:
-            return
-        accepted = self._accepted / max(span, self._min_interval)
-        if accepted >= 1.0:
-            target = accepted * self._headroom
-            if current is not None:
-                target = min(target, current * self._headroom)
-        elif current is not None:
-            target = current / 2
-        else:
-            target = 1.0
-        self._set_rate(max(target, 0.5), now)
-        self._accepted = 0
-        self._mark = now
-
-    def _set_rate(self, rate: float, now: float) -> None:
-        if self._pacer is None:
-            self._pacer = TokenBucket(rate, burst=1, clock=self._clock, sleep=self._sleep)
-        else:
-            # The same bucket: keeps the schedule, and slots given back by cancelled waiters.
-            self._pacer.set_rate(rate)
-        self._last_growth = now
 
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -285,13 +182,18 @@ class Limits:
         return bucket is not None or self.custom is not None or not self.throttle.idle
 
     async def wait_turn(self, method: str) -> None:
-        """Wait for the throttle, the method's token bucket and any user limiter."""
+        """Wait for the throttle, the method's token bucket and any user limiter. Once this
+        returns, the caller owes the throttle one ``release()`` when its attempt ends."""
         if self.shared is not None:
             await self.shared.acquire(method)
         else:
             await self.throttle.acquire()
-        bucket = self.read if method in _READ_METHODS else self.write
-        if bucket is not None:
-            await bucket.acquire()
-        if self.custom is not None:
-            await self.custom.acquire()
+        try:
+            bucket = self.read if method in _READ_METHODS else self.write
+            if bucket is not None:
+                await bucket.acquire()
+            if self.custom is not None:
+                await self.custom.acquire()
+        except BaseException:
+            self.throttle.release()  # timed out or cancelled before sending: not in flight
+            raise

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import yarl
@@ -111,6 +112,7 @@ class RedisThrottle:
         self._tasks: set[asyncio.Task[None]] = set()
         # The fallback: per-process limits at this worker's share of the quotas.
         self._fallback = AdaptiveThrottle()
+        self._fallback_held = 0  # requests the fallback let through, not yet released
         share = 1.0 / workers
         self._fallback_read = (
             None if self.read_rate is None else TokenBucket(self.read_rate * share)
@@ -233,19 +235,29 @@ class RedisThrottle:
         wait, pace_slot, quota_slot = (float(x) for x in reply)
         return wait, (kind, pace_slot, quota_slot, quota)
 
-    def on_success(self) -> None:
+    def release(self) -> None:
+        """An attempt has ended: the fallback counts the requests it let through."""
+        if self._fallback_held > 0:
+            self._fallback_held -= 1
+            self._fallback.release()
+
+    def on_success(self, headers: Mapping[str, str] | None = None) -> None:
         self._successes += 1
         if self._down_since is not None:
-            self._fallback.on_success()
+            self._fallback.on_success(headers)
 
-    def on_rate_limited(self, retry_after: float | None, fallback_delay: float) -> None:
+    def on_rate_limited(
+        self, retry_after: float | None, fallback_delay: float, *, concurrent: int | None = None
+    ) -> None:
         """Pause this process at once and tell every worker through Redis (in the background)."""
         pause = retry_after if retry_after is not None and retry_after > 0 else fallback_delay
         if not 0 <= pause <= self.max_pause:  # also catches NaN
             pause = self.max_pause
         self._local_pause_until = max(self._local_pause_until, time.monotonic() + pause)
         # The per-process fallback is told the clamped pause, never the server's raw value.
-        self._fallback.on_rate_limited(None if retry_after is None else pause, pause)
+        self._fallback.on_rate_limited(
+            None if retry_after is None else pause, pause, concurrent=concurrent
+        )
         if self._down_since is None:
             explicit = -1.0 if retry_after is None else float(pause)
             self._spawn(self._report_limited(explicit, float(pause)))
@@ -268,7 +280,12 @@ class RedisThrottle:
         await self._fallback.acquire()
         bucket = self._fallback_read if method in _READ_METHODS else self._fallback_write
         if bucket is not None:
-            await bucket.acquire()
+            try:
+                await bucket.acquire()
+            except BaseException:
+                self._fallback.release()
+                raise
+        self._fallback_held += 1
 
     async def _report_limited(self, retry_after: float, fallback: float) -> None:
         try:

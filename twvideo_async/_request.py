@@ -27,7 +27,7 @@ from ._encoding import Pairs, encode_form, encode_query
 from ._logging import logger
 from ._options import NO_OPTIONS, RequestOptions, Timeout
 from ._ratelimit import Limits
-from ._response import APIResponse
+from ._response import APIResponse, decimal_value
 from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
 from ._tracing import Telemetry
 from ._transport import CLOSED, CLOSED_IN_FLIGHT, Transport
@@ -37,6 +37,7 @@ from .errors import (
     APIResponseValidationError,
     APITimeoutError,
     ConfigurationError,
+    RateLimitError,
     UnexpectedRedirectError,
     describe_error_body,
     status_error_class,
@@ -210,7 +211,9 @@ class Requester:
                 if pause is not None and not pause <= policy.max_retry_after:
                     pause = None
                 self.limits.throttle.on_rate_limited(
-                    pause, backoff_delay(rate_limit_retries, self.rng)
+                    pause,
+                    backoff_delay(rate_limit_retries, self.rng),
+                    concurrent=getattr(error, "concurrent_requests", None),
                 )
             if decision.delay is None:
                 raise error
@@ -291,6 +294,7 @@ class Requester:
         finally:
             if semaphore is not None:
                 semaphore.release()
+            self.limits.throttle.release()
         elapsed = clock() - start
         request_id = resp_headers.get(REQUEST_ID_HEADER)
         if logger.isEnabledFor(logging.DEBUG):
@@ -304,7 +308,7 @@ class Requester:
                 elapsed * 1000,
             )
         if status < 300 or (req.expect_redirect and status < 400) or (accept_404 and status == 404):
-            self.limits.throttle.on_success()
+            self.limits.throttle.on_success(resp_headers)
             return APIResponse(
                 status=status,
                 headers=resp_headers,
@@ -403,6 +407,8 @@ class Requester:
             body=parsed,
             **meta,
         )
+        if isinstance(error, RateLimitError):  # how Twilio counts the account's requests
+            error.concurrent_requests = decimal_value(headers.get("Twilio-Concurrent-Requests"))
         return error, failure
 
     def _connection_error(

@@ -194,8 +194,11 @@ class RateLimitError(APIStatusError):
     """HTTP 429 (Twilio code 20429): too many concurrent requests. Safe to retry later.
 
     Raised only when retries are exhausted or the server asked to wait longer than the
-    client's ``max_retry_after`` cap; ``retry_after`` then says how long it asked for.
+    client's ``max_retry_after`` cap; ``retry_after`` then says how long it asked for, and
+    ``concurrent_requests`` the answer's ``Twilio-Concurrent-Requests`` (None when absent).
     """
+
+    concurrent_requests: int | None = None
 
 
 class InternalServerError(APIStatusError):
