@@ -142,8 +142,8 @@ class VideoClient:
             raise ConfigurationError("rate_limiter must have an `async def acquire(self)` method")
         if throttle is not None and not isinstance(throttle, SharedThrottle):
             raise ConfigurationError(
-                "throttle must be a shared throttle such as RedisThrottle (acquire, on_success, "
-                "on_rate_limited)"
+                "throttle must be a shared throttle such as RedisThrottle (acquire, release, "
+                "on_success, on_rate_limited)"
             )
         if user_agent_extension is not None:
             check_header_value(
