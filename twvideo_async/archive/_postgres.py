@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..errors import ConfigurationError, InvalidRequestError
 from ._keys import ArchiveItem
 from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerRow, State
-from ._sqlite import REFRESHABLE, SCHEMA_VERSION, STAMPS, check_lease, item_values, row_of
+from ._rows import REFRESHABLE, SCHEMA_VERSION, STAMPS, check_lease, item_values, row_of
 
 if TYPE_CHECKING:
     import psycopg

@@ -25,13 +25,13 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, InvalidRequestError
-from ._keys import ArchiveItem, format_utc
+from ._keys import ArchiveItem
 from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerError, LedgerRow, State
+from ._rows import REFRESHABLE, SCHEMA_VERSION, STAMPS, check_lease, item_values, row_of
 
 __all__ = ["SQLiteLedger"]
 
 T = TypeVar("T")
-SCHEMA_VERSION = "1"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (
@@ -67,60 +67,10 @@ _COLUMNS = (
     "state, sha256, dest_key, etag, attempts, last_error, reason, worker, lease_until, "
     "not_before, discovered_at, updated_at, archived_at, verified_at, deleted_at"
 )
-# Rows whose Twilio fields a new listing may refresh: nothing has been copied from them yet.
-_REFRESHABLE = (State.DISCOVERED.value, State.PENDING.value, State.FAILED.value)
-_STAMP = {
-    State.ARCHIVED: "archived_at",
-    State.VERIFIED: "verified_at",
-    State.SOURCE_DELETED: "deleted_at",
-}
 
 
 def _marks(values: Collection[Any]) -> str:
     return ",".join("?" * len(values))
-
-
-def _row(values: sqlite3.Row | Mapping[str, Any]) -> LedgerRow:
-    item = ArchiveItem.restore(
-        sid=values["sid"],
-        room_sid=values["room_sid"],
-        date_created=values["date_created"],
-        size=values["size"],
-        extension=values["extension"],
-        status=values["status"],
-        media_external_location=values["media_external_location"],
-        raw_json=values["raw"],
-    )
-    return LedgerRow(
-        item=item,
-        state=State(values["state"]),
-        sha256=values["sha256"],
-        dest_key=values["dest_key"],
-        etag=values["etag"],
-        attempts=values["attempts"],
-        last_error=values["last_error"],
-        reason=values["reason"],
-        worker=values["worker"],
-        lease_until=values["lease_until"],
-        not_before=values["not_before"],
-        discovered_at=values["discovered_at"],
-        updated_at=values["updated_at"],
-        archived_at=values["archived_at"],
-        verified_at=values["verified_at"],
-        deleted_at=values["deleted_at"],
-    )
-
-
-def _item_values(item: ArchiveItem) -> tuple[Any, ...]:
-    return (
-        item.room_sid,
-        format_utc(item.date_created),
-        item.size,
-        item.extension,
-        item.status,
-        item.media_external_location,
-        item.raw_json(),
-    )
 
 
 class SQLiteLedger:
@@ -318,8 +268,8 @@ class SQLiteLedger:
                         conn.execute(
                             "UPDATE items SET room_sid=?, date_created=?, size=?, extension=?, "
                             "status=?, media_external_location=?, raw=?, updated_at=? "
-                            f"WHERE sid=? AND state IN ({_marks(_REFRESHABLE)})",
-                            (*_item_values(item), now, item.sid, *_REFRESHABLE),
+                            f"WHERE sid=? AND state IN ({_marks(REFRESHABLE)})",
+                            (*item_values(item), now, item.sid, *REFRESHABLE),
                         )
                     else:
                         conn.execute(
@@ -329,7 +279,7 @@ class SQLiteLedger:
                             (
                                 item.sid,
                                 item.kind,
-                                *_item_values(item),
+                                *item_values(item),
                                 State.DISCOVERED.value,
                                 now,
                                 now,
@@ -349,7 +299,7 @@ class SQLiteLedger:
         sids: Collection[str] | None = None,
         count_attempt: bool = False,
     ) -> list[LedgerRow]:
-        _check_lease(worker, lease_seconds)
+        check_lease(worker, lease_seconds)
         if limit < 1 or not states:
             return []
         wanted = [State(s).value for s in states]
@@ -388,12 +338,12 @@ class SQLiteLedger:
                     "ORDER BY date_created, sid",
                     found,
                 ).fetchall()
-            return [_row(r) for r in rows]
+            return [row_of(r) for r in rows]
 
         return await self._run(claim)
 
     async def renew(self, worker: str, sids: Collection[str], lease_seconds: float) -> int:
-        _check_lease(worker, lease_seconds)
+        check_lease(worker, lease_seconds)
         held = list(sids)
         if not held:
             return 0
@@ -432,11 +382,11 @@ class SQLiteLedger:
                 "room_sid=?, date_created=?, size=?, extension=?, status=?, "
                 "media_external_location=?, raw=?"
             )
-            values += _item_values(item)
+            values += item_values(item)
         for name, value in changes.items():
             sets.append(f"{name}=?")
             values.append(value)
-        stamp = _STAMP.get(to_state)
+        stamp = STAMPS.get(to_state)
         if stamp is not None and (to_state != from_state or to_state is State.VERIFIED):
             sets.append(f"{stamp}=?")
             values.append(now)
@@ -508,7 +458,7 @@ class SQLiteLedger:
     async def get(self, sid: str) -> LedgerRow | None:
         def get(conn: sqlite3.Connection) -> LedgerRow | None:
             found = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE sid=?", (sid,)).fetchone()
-            return None if found is None else _row(found)
+            return None if found is None else row_of(found)
 
         return await self._run(get)
 
@@ -532,7 +482,7 @@ class SQLiteLedger:
                 f"SELECT {_COLUMNS} FROM items WHERE {' AND '.join(clauses)} ORDER BY sid LIMIT ?",
                 (*params, limit),
             ).fetchall()
-            return [_row(r) for r in found]
+            return [row_of(r) for r in found]
 
         return await self._run(page)
 
@@ -566,20 +516,3 @@ class _write:
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def _check_lease(worker: str, lease_seconds: float) -> None:
-    if not isinstance(worker, str) or not worker:
-        raise InvalidRequestError("worker must be a non-empty id (see new_worker_id())")
-    if not lease_seconds > 0:
-        raise InvalidRequestError(f"lease_seconds must be > 0, got {lease_seconds!r}")
-
-
-# Shared with the PostgreSQL ledger: the same columns, checks and rules.
-REFRESHABLE, STAMPS, check_lease, item_values, row_of = (
-    _REFRESHABLE,
-    _STAMP,
-    _check_lease,
-    _item_values,
-    _row,
-)
