@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "twvideo_async"
 LAYERS: list[list[str]] = [
     ["_constants", "_version", "_logging", "errors"],
     ["_encoding", "_checks", "_retry", "_response", "models", "tokens"],
-    ["_options", "_config", "_decode", "_tracing", "rules", "webhooks"],
-    ["_transport", "_body", "_ratelimit|_throttle|_redis_"],
+    ["_options", "_config", "_deadline", "_decode", "_tracing", "rules", "webhooks"],
+    ["_transport", "_body", "_failures", "_ratelimit|_throttle|_redis_"],
     ["_request"],
     ["_pagination"],
     ["_media"],

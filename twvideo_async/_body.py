@@ -24,14 +24,21 @@ def _too_large(limit: int, what: str) -> APIResponseValidationError:
     )
 
 
+def read_is_bounded(response: aiohttp.ClientResponse, limit: int) -> bool:
+    """True when ``await response.read()`` is already bounded by ``limit``: an unencoded body
+    with a ``Content-Length`` (aiohttp reads exactly that many bytes). A ``Content-Length``
+    past the limit is refused here, before anything is read."""
+    length = response.content_length
+    if length is None:
+        return False
+    if length > limit:
+        raise _too_large(limit, f"is {length:,} bytes long, past")
+    return not response.headers.get("Content-Encoding")
+
+
 async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """The whole (decompressed) body, or ``APIResponseValidationError`` past ``limit``."""
-    length = response.content_length
-    encoded = bool(response.headers.get("Content-Encoding"))
-    if length is not None and length > limit:
-        raise _too_large(limit, f"is {length:,} bytes long, past")
-    if length is not None and not encoded:
-        # aiohttp reads exactly Content-Length bytes of an unencoded body: bounded already.
+    if read_is_bounded(response, limit):
         return await response.read()
     body = bytearray()
     try:

@@ -72,6 +72,8 @@ def _segment(name: str, value: str, patterns: Mapping[str, re.Pattern[str]] | No
                 f"{name}={value!r} is not a valid SID: expected {_describe(pattern)}"
             )
         return value  # a SID is letters and hex digits: nothing to encode
+    if value.isascii() and value.isalnum():
+        return value  # letters and digits (most names, every SID): nothing to check or encode
     if not value.strip():
         raise InvalidRequestError(f"Expected a non-empty value for {name}")
     reserved = _RESERVED.intersection(value)

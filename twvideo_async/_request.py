@@ -11,24 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 import yarl
 
-from ._body import read_body
+from ._body import read_body, read_is_bounded
 from ._constants import DEFAULT_MAX_RESPONSE_SIZE, REQUEST_ID_HEADER
+from ._deadline import CallDeadline
 from ._encoding import Pairs, encode_form, encode_query
+from ._failures import connection_error, status_error
 from ._logging import logger
 from ._options import NO_OPTIONS, RequestOptions, Timeout
 from ._ratelimit import Limits
-from ._response import APIResponse, decimal_value
-from ._retry import Failure, RetryPolicy, backoff_delay, classify_status, parse_retry_after
+from ._response import APIResponse
+from ._retry import Failure, RetryPolicy, backoff_delay
 from ._tracing import Telemetry
 from ._transport import CLOSED, CLOSED_IN_FLIGHT, Transport
 from .errors import (
@@ -37,10 +38,7 @@ from .errors import (
     APIResponseValidationError,
     APITimeoutError,
     ConfigurationError,
-    RateLimitError,
     UnexpectedRedirectError,
-    describe_error_body,
-    status_error_class,
 )
 
 # Failures after which an earlier attempt may have been carried out by Twilio.
@@ -62,27 +60,6 @@ class Request:
     idempotent: bool = False
     expect_redirect: bool = False
     options: RequestOptions = NO_OPTIONS
-
-
-async def _read(request: Any, limit: int) -> tuple[int, Mapping[str, str], bytes]:
-    async with request as resp:
-        try:
-            body = await read_body(resp, limit)
-        except APIResponseValidationError as exc:
-            exc.status, exc.request_id = resp.status, resp.headers.get(REQUEST_ID_HEADER)
-            raise
-        return resp.status, resp.headers, body
-
-
-T = TypeVar("T")
-
-
-async def within(seconds: float, awaitable: Awaitable[T]) -> T:
-    """Await with a time limit; ``TimeoutError`` when it runs out."""
-    if sys.version_info >= (3, 11):
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
 
 
 class Requester:
@@ -153,13 +130,13 @@ class Requester:
             url = urls[target] = yarl.URL(target, encoded=True)
         return url
 
-    async def request(self, req: Request) -> APIResponse:
+    def request(self, req: Request) -> Coroutine[Any, Any, APIResponse]:
+        """The call as a coroutine to await (not a coroutine function: one layer fewer on
+        every resume of every call when telemetry is off)."""
         telemetry = self.telemetry
         if telemetry is not None:
-            return await telemetry.call(
-                req.method, req.path_template, self._origin, self._request(req)
-            )
-        return await self._request(req)
+            return telemetry.call(req.method, req.path_template, self._origin, self._request(req))
+        return self._request(req)
 
     async def _request(self, req: Request) -> APIResponse:
         opts = req.options
@@ -282,12 +259,12 @@ class Requester:
         except aiohttp.ClientError as exc:
             if self.transport.closed:  # aclose() ended the request: never retried
                 raise APIConnectionError(CLOSED_IN_FLIGHT, **meta) from None
-            return self._connection_error(exc, meta, attempt, start)
+            return connection_error(exc, meta, attempt, self.clock() - start)
         except APIResponseValidationError as exc:  # a body past max_response_size: no retry
             exc.method, exc.path, exc.retries_taken = req.method, req.path_template, retries_taken
             raise
         except asyncio.TimeoutError as exc:
-            # aiohttp's own timeouts are ClientErrors (above): this is the call's deadline timer.
+            # aiohttp's own timeouts are ClientErrors (above): this is the call's deadline.
             raise APITimeoutError(
                 f"the call did not finish within its {timeout.total:g}s timeout", **meta
             ) from exc
@@ -329,7 +306,7 @@ class Requester:
                 ),
                 Failure.CLIENT_ERROR,
             )
-        return self._status_error(status, resp_headers, body, meta, request_id)
+        return status_error(status, resp_headers, body, meta, request_id)
 
     async def _wait_turn(self, method: str, semaphore: asyncio.Semaphore | None) -> None:
         telemetry = self.telemetry
@@ -354,90 +331,51 @@ class Requester:
         timeout: Timeout,
         deadline: float | None,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        session = self.transport.api_session()
+        """One HTTP exchange, body read within ``max_response_size``. ``TimeoutError`` when
+        the call's deadline (retries and waits included) ends it."""
+        transport = self.transport
+        session = transport.api_session()
         # The session already carries this client's connect/read limits; a per-request
         # ClientTimeout costs a timer per request, so it is only passed when they differ.
         extra: dict[str, Any] = {}
-        if self.transport.session_timeout != (timeout.connect, timeout.read):
+        if transport.session_timeout != (timeout.connect, timeout.read):
             extra["timeout"] = aiohttp.ClientTimeout(
                 total=None, sock_connect=timeout.connect, sock_read=timeout.read
             )
-        request = session.request(
-            req.method,
-            url,
-            data=data,
-            headers=headers,
-            allow_redirects=False,
-            proxy=self.proxy,
-            **extra,
-        )
-        if deadline is None:
-            return await _read(request, self.max_response_size)
-        # The call's deadline (retries and waits included) bounds this attempt as a whole.
-        return await within(
-            max(deadline - self.clock(), 0.001), _read(request, self.max_response_size)
-        )
-
-    def _status_error(
-        self,
-        status: int,
-        headers: Mapping[str, str],
-        body: bytes,
-        meta: dict[str, Any],
-        request_id: str | None,
-    ) -> tuple[APIError, Failure]:
-        parsed: Any = None
-        if body:
-            try:
-                parsed = APIResponse(
-                    status=status, headers=headers, content=body, elapsed=0.0, **meta
-                ).json()
-            except APIError:
-                parsed = None
-        message, code, more_info = describe_error_body(parsed, status)
-        failure = classify_status(status) or Failure.CLIENT_ERROR
-        retry_after = parse_retry_after(headers) if failure is not Failure.CLIENT_ERROR else None
-        error = status_error_class(status)(
-            message,
-            status=status,
-            code=code,
-            more_info=more_info,
-            request_id=request_id,
-            retry_after=retry_after,
-            body=parsed,
-            **meta,
-        )
-        if isinstance(error, RateLimitError):  # how Twilio counts the account's requests
-            error.concurrent_requests = decimal_value(headers.get("Twilio-Concurrent-Requests"))
-        return error, failure
-
-    def _connection_error(
-        self, exc: aiohttp.ClientError, meta: dict[str, Any], attempt: int, start: float
-    ) -> tuple[APIError, Failure]:
-        # Order matters: certificate and SSL errors subclass ClientConnectorError, and
-        # ClientConnectorError subclasses ClientOSError.
-        kind = type(exc).__name__
-        if isinstance(exc, aiohttp.ClientSSLError | aiohttp.InvalidURL):
-            failure, cls = Failure.CLIENT_ERROR, APIConnectionError
-        elif isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-            failure, cls = Failure.NOT_SENT, APIConnectionError
-        elif isinstance(exc, aiohttp.ServerTimeoutError):
-            failure, cls = Failure.TIMEOUT, APITimeoutError
-        else:
-            failure, cls = Failure.DISCONNECTED, APIConnectionError
-        if failure is Failure.NOT_SENT and isinstance(exc, aiohttp.ConnectionTimeoutError):
-            cls = APITimeoutError
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s failed: %s (attempt %d, %.1f ms)",
-                meta["method"],
-                meta["path"],
-                kind,
-                attempt,
-                (self.clock() - start) * 1000,
-            )
-        detail = kind
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            detail = f"{kind}: cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror})"
-        # The aiohttp exception is not chained: its repr may include request headers.
-        return cls(f"{detail} while talking to Twilio", **meta), failure
+        limit = None
+        if deadline is not None:
+            # Checked by the loop's sweeper (_deadline): no timer of its own per call.
+            limit = CallDeadline()
+            sweeper = transport.sweeper()
+            sweeper.watch_for(limit, max(deadline - self.clock(), 0.001))
+        try:
+            async with session.request(
+                req.method,
+                url,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+                proxy=self.proxy,
+                **extra,
+            ) as resp:
+                try:
+                    if read_is_bounded(resp, self.max_response_size):
+                        body = await resp.read()
+                    else:
+                        body = await read_body(resp, self.max_response_size)
+                except APIResponseValidationError as exc:
+                    exc.status, exc.request_id = resp.status, resp.headers.get(REQUEST_ID_HEADER)
+                    raise
+                answer = resp.status, resp.headers, body
+        except asyncio.CancelledError:
+            if limit is not None and limit.timed_out():
+                raise asyncio.TimeoutError from None
+            raise
+        finally:
+            if limit is not None:
+                sweeper.unwatch(limit)
+        if limit is not None and limit.expired:
+            # The deadline passed as the answer came in and something below swallowed its
+            # cancellation: the answer stands; the task's cancel count is put back.
+            limit.timed_out()
+        return answer

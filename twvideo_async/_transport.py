@@ -9,13 +9,18 @@ Two sessions, never mixed up:
   leak to a third-party host, even when the user supplies their own API session.
 
 Sessions are created lazily, on the running loop: aiohttp requires one, and a client may be
-built at import time. A session belongs to the loop it was created on.
+built at import time. A session belongs to the loop it was created on, and so does the
+transport's :class:`~twvideo_async._deadline.Sweeper`, which checks the per-call deadlines and,
+on the API session's own connections, the read-gap limit (see :func:`_swept_protocol`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import aiohttp
 
@@ -27,6 +32,7 @@ from ._constants import (
     DEFAULT_MEDIA_READ_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
 )
+from ._deadline import Sweeper, Watch
 from ._tracing import exclude_storage_session
 from .errors import ConfigurationError
 
@@ -52,6 +58,74 @@ def _no_hidden_retry(session: aiohttp.ClientSession) -> None:
     own test client sets this attribute the same way."""
     if hasattr(session, "_retry_connection"):
         session._retry_connection = False
+
+
+class _ReadGap(Watch):
+    """The read-gap limit of one connection: expiring raises aiohttp's own read timeout."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        super().__init__()
+        self.protocol = protocol
+
+    def expire(self) -> None:
+        self.protocol._on_read_timeout()
+
+
+def _swept_protocol() -> type[Any] | None:
+    """aiohttp's connection protocol with its read-gap timer moved onto the :class:`Sweeper`.
+
+    aiohttp bounds each wait for bytes (``sock_read``) with a loop timer it cancels and
+    re-creates on every chunk received. Every start, re-arm and stop of that timer goes
+    through two private methods of ``ResponseHandler`` (``_reschedule_timeout`` and
+    ``_drop_timeout``; 3.13 and 3.14 alike) and the expiry through ``_on_read_timeout``: this
+    subclass keeps those semantics (same limit, same ``ServerTimeoutError``, stopped while
+    reading is paused) with the sweeper's set instead of a timer per chunk. None when aiohttp's
+    protocol no longer looks like that: the connector then keeps aiohttp's own timer."""
+    try:
+        from aiohttp.client_proto import ResponseHandler
+    except ImportError:  # pragma: no cover - present in every supported aiohttp
+        return None
+    hooks = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout", "start_timeout")
+    if not all(callable(getattr(ResponseHandler, name, None)) for name in hooks):
+        return None  # pragma: no cover - a future aiohttp
+    if not isinstance(getattr(ResponseHandler, "read_timeout", None), property):
+        return None  # pragma: no cover - a future aiohttp
+
+    class SweptResponseHandler(ResponseHandler):
+        def __init__(self, loop: asyncio.AbstractEventLoop, sweeper: Sweeper) -> None:
+            super().__init__(loop)
+            self._twvideo_sweeper = sweeper
+            self._twvideo_gap = _ReadGap(self)
+
+        def _reschedule_timeout(self) -> None:
+            timeout = self._read_timeout
+            if timeout:
+                self._twvideo_sweeper.watch(self._twvideo_gap, time.monotonic() + timeout)
+            else:
+                self._twvideo_sweeper.unwatch(self._twvideo_gap)
+
+        def _drop_timeout(self) -> None:
+            self._twvideo_sweeper.unwatch(self._twvideo_gap)
+
+    return SweptResponseHandler
+
+
+_SWEPT_PROTOCOL = _swept_protocol()
+
+
+def sweep_read_gaps(connector: aiohttp.BaseConnector, sweeper: Sweeper) -> bool:
+    """Give ``connector``'s new connections the swept read-gap protocol; False (and aiohttp's
+    own timer kept) when the connector does not build plain ``ResponseHandler``s."""
+    factory = getattr(connector, "_factory", None)
+    if _SWEPT_PROTOCOL is None or not isinstance(factory, functools.partial):
+        return False  # pragma: no cover - a future aiohttp
+    if factory.func is not _SWEPT_PROTOCOL.__mro__[1] or factory.args:
+        return False  # pragma: no cover - a future aiohttp
+    protocol: Any = _SWEPT_PROTOCOL
+    connector._factory = functools.partial(protocol, loop=factory.keywords["loop"], sweeper=sweeper)
+    return True
 
 
 class Transport:
@@ -87,6 +161,8 @@ class Transport:
         self._api: aiohttp.ClientSession | None = None
         self._storage: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sweeper: Sweeper | None = None
+        self.read_gaps_swept = False  # whether the API session's read gaps use the sweeper
         self.closed = False  # set by aclose(); a closed transport opens no session again
 
     @property
@@ -101,10 +177,11 @@ class Transport:
         """True while a session this transport created is still open."""
         return any(s is not None and not s.closed for s in (self._api, self._storage))
 
-    def _bind(self) -> None:
+    def _bind(self) -> Sweeper:
         loop = asyncio.get_running_loop()
-        if self._loop is loop:
-            return
+        sweeper = self._sweeper
+        if self._loop is loop and sweeper is not None:
+            return sweeper
         if self._loop is not None and self.owns_open_sessions:
             detail = " that has since been closed" if self._loop.is_closed() else ""
             raise ConfigurationError(_WRONG_LOOP.format(detail=detail))
@@ -117,12 +194,20 @@ class Transport:
                     "create it on the loop that makes the requests."
                 )
         self._loop = loop
+        if sweeper is not None:
+            sweeper.close()
+        sweeper = self._sweeper = Sweeper(loop)
+        return sweeper
+
+    def sweeper(self) -> Sweeper:
+        """The time limits of the running loop (deadlines, read gaps)."""
+        return self._bind()
 
     def api_session(self) -> aiohttp.ClientSession:
         """The session for Twilio API requests (the user's, if one was given)."""
         if self.closed:
             raise ConfigurationError(CLOSED)
-        self._bind()
+        sweeper = self._bind()
         if self._user_session is not None:
             if self._user_session.closed:
                 raise ConfigurationError("The aiohttp.ClientSession given to VideoClient is closed")
@@ -135,6 +220,7 @@ class Transport:
                 ttl_dns_cache=DEFAULT_DNS_TTL,
                 keepalive_timeout=DEFAULT_KEEPALIVE_TIMEOUT,
             )
+            self.read_gaps_swept = sweep_read_gaps(connector, sweeper)
             session = self._api = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
@@ -194,5 +280,7 @@ class Transport:
         sessions = [s for s in (self._api, self._storage) if s is not None]
         self._api = self._storage = None
         self._loop = None
+        if self._sweeper is not None:
+            self._sweeper.close()
         for session in sessions:
             await session.close()
