@@ -145,7 +145,7 @@ async def test_a_stalled_body_hits_the_read_gap_limit() -> None:
     async with serve([("GET", "/v1/Rooms/{sid}", stalling_body(30, 2))]) as server:
         timeout = Timeout(total=60, read=0.3)
         async with make_client(base_url(server), timeout=timeout, max_retries=0) as client:
-            with pytest.raises(APITimeoutError, match="(Server|Socket)TimeoutError"):
+            with pytest.raises(APITimeoutError, match=r"(Server|Socket)TimeoutError"):
                 await client.rooms.fetch(ROOM_SID)
             assert client._transport.read_gaps_swept
             assert len(client._transport.sweeper()) == 0
