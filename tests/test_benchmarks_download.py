@@ -77,3 +77,11 @@ def test_bench_download_cores_refuses_a_before_directory_without_the_package(
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "no twvideo_async package" in done.stderr
+
+
+def test_bench_download_cores_refuses_an_unknown_layout() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_download_cores", "--layouts", "split,three"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and "split, one and/or free" in done.stderr
