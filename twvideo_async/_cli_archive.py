@@ -14,21 +14,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
-import json
 import os
 import re
 import signal
 from collections.abc import AsyncIterator, Coroutine
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _cli_base as base
+from ._cli_archive_report import Progress, show_report
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from .archive import ArchiveEvent, ArchiveReport, Ledger
+    from .archive import Ledger
 
 DEFAULT_LEDGER = "twvideo-archive.sqlite"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -247,7 +246,7 @@ async def _run(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from ._cli_archive_workers import Hooks, run_workers
 
-        hooks = Hooks(open_location=_ledger, show_report=_show, progress=_Progress)
+        hooks = Hooks(open_location=_ledger, show_report=show_report, progress=Progress)
         return await _interruptible(run_workers(args, list(args.argv), hooks))
     return await _interruptible(_run_archive(args))
 
@@ -275,7 +274,7 @@ async def _run_archive(args: argparse.Namespace) -> int:
                 from ._cli_archive_workers import watch_parent
 
                 watch = asyncio.ensure_future(watch_parent(args.child_of))
-            with _Progress(enabled=enabled, known=known) as bars, _cancelling(watch):
+            with Progress(enabled=enabled, known=known) as bars, _cancelling(watch):
                 report = await run_archive(
                     client,
                     sink,
@@ -297,7 +296,7 @@ async def _run_archive(args: argparse.Namespace) -> int:
         await sink.aclose()
         if throttle is not None:
             await throttle.aclose()
-    _show(args, report, "archived")
+    show_report(args, report, "archived")
     return base.EXIT_FAILED if report.failed else base.EXIT_OK
 
 
@@ -315,26 +314,18 @@ def _shared_limit(args: argparse.Namespace) -> Any:
 
 
 async def _status(args: argparse.Namespace) -> int:
+    from . import _cli_archive_report as report
     from . import _cli_output as show
-    from .archive import State, iter_rows
+    from .archive import State
 
     async with _ledger(args, create=False) as ledger:
         counts = await ledger.counts()
         destination = await ledger.destination()
         written = 0
         if args.csv or args.jsonl:
-            target: Path = args.csv or args.jsonl
-            with target.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, fieldnames=_MANIFEST) if args.csv else None
-                if writer is not None:
-                    writer.writeheader()
-                async for row in iter_rows(ledger):
-                    record = _manifest_row(row)
-                    if writer is not None:
-                        writer.writerow(record)
-                    else:
-                        handle.write(json.dumps(record) + "\n")
-                    written += 1
+            written = await report.write_manifest(
+                ledger, args.csv or args.jsonl, csv=bool(args.csv)
+            )
     items = {state.value: counts.get(state, (0, 0))[0] for state in State}
     sizes = {state.value: counts.get(state, (0, 0))[1] for state in State}
     document = {
@@ -360,51 +351,6 @@ async def _status(args: argparse.Namespace) -> int:
     return base.EXIT_OK
 
 
-_MANIFEST = (
-    "sid",
-    "kind",
-    "room_sid",
-    "date_created",
-    "state",
-    "size",
-    "sha256",
-    "key",
-    "etag",
-    "attempts",
-    "last_error",
-    "reason",
-    "archived_at",
-    "verified_at",
-    "deleted_at",
-)
-
-
-def _manifest_row(row: Any) -> dict[str, Any]:
-    def stamp(value: float | None) -> str | None:
-        if value is None:
-            return None
-        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    item = row.item
-    return {
-        "sid": row.sid,
-        "kind": item.kind,
-        "room_sid": item.room_sid,
-        "date_created": item.date_created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "state": row.state.value,
-        "size": row.size,
-        "sha256": row.sha256,
-        "key": row.dest_key,
-        "etag": row.etag,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "reason": row.reason,
-        "archived_at": stamp(row.archived_at),
-        "verified_at": stamp(row.verified_at),
-        "deleted_at": stamp(row.deleted_at),
-    }
-
-
 async def _verify(args: argparse.Namespace) -> int:
     return await _interruptible(_verify_archive(args))
 
@@ -418,7 +364,7 @@ async def _verify_archive(args: argparse.Namespace) -> int:
             report = await verify_archive(sink, ledger, mode=args.mode, sample=args.sample)
         finally:
             await sink.aclose()
-    _show(args, report, "verified")
+    show_report(args, report, "verified")
     return base.EXIT_FAILED if report.failed else base.EXIT_OK
 
 
@@ -439,92 +385,10 @@ async def _delete_source(args: argparse.Namespace) -> int:
                 )
         finally:
             await sink.aclose()
-    _show(args, report, "deleted" if args.yes else "would_delete")
+    show_report(args, report, "deleted" if args.yes else "would_delete", dry_run=not args.yes)
     if not args.yes and not args.json:
         show.note("dry run: nothing was deleted; add --yes to delete these at Twilio")
     return base.EXIT_FAILED if report.failed else base.EXIT_OK
-
-
-def _show(
-    args: argparse.Namespace,
-    report: ArchiveReport,
-    main: str,
-    *,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    from . import _cli_output as show
-
-    if args.json:
-        document = report.as_dict()
-        document.update(extra or {})
-        if args.handler is _delete:
-            document["dry_run"] = not args.yes
-        show.json_document(document)
-        return
-    mib = report.bytes / 2**20
-    parts = [
-        f"{report.archived} archived",
-        f"{report.verified} verified",
-        f"{report.skipped} skipped",
-        f"{report.pending} pending",
-        f"{report.failed} failed",
-    ]
-    if main in ("deleted", "would_delete"):
-        parts = [
-            f"{report.deleted if main == 'deleted' else report.would_delete} "
-            f"{'deleted' if main == 'deleted' else 'would be deleted'}",
-            f"{report.failed} kept (check failed)",
-        ]
-    show.out().print(f"{', '.join(parts)}; {mib:.1f} MiB in {report.seconds:.1f}s")
-    for sid, error in report.errors[:50]:
-        show.err().print(f"  {sid}: {error}", markup=False)
-    if len(report.errors) > 50:
-        show.note(f"{len(report.errors) - 50} more failures: see `twvideo archive status --csv`")
-
-
-class _Progress:
-    """One rich bar over the run's items (total grows as discovery finds more), with ETA."""
-
-    def __init__(self, *, enabled: bool, known: int = 0) -> None:
-        self.enabled = enabled
-        self.known = known  # items earlier runs left to do
-        self._bar: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            from . import _cli_output as show
-
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[mib]:.1f} MiB"),
-                TimeRemainingColumn(),
-                console=show.err(),
-            )
-            self._task = self._bar.add_task("archiving", total=None, mib=0.0)
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def __call__(self, event: ArchiveEvent) -> None:
-        if self._bar is None:
-            return
-        report = event.report
-        done = report.archived + report.verified + report.skipped + report.failed
-        total = max(self.known + report.discovered, done) or None
-        self._bar.update(self._task, completed=done, total=total, mib=report.bytes / 2**20)
 
 
 @contextlib.contextmanager
