@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -157,3 +159,32 @@ async def test_a_final_429_reports_twilio_concurrent_requests() -> None:
     finally:
         await site.close()
     assert info.value.concurrent_requests == 1
+
+
+def test_the_benchmark_prints_each_throttle_beside_the_goals(tmp_path: Path) -> None:
+    out = tmp_path / "runs.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_limits",
+            "--quick",
+            "--shapes",
+            "window",
+            "--throttles",
+            "current,previous",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "x ideal (goal <= 1.1)" in done.stdout and "errors (goal 0)" in done.stdout
+    assert "| AdaptiveThrottle (now) |" in done.stdout
+    assert "| previous throttle |" in done.stdout
+    runs = json.loads(out.read_text())
+    assert {r["throttle"] for r in runs} == {"current", "previous"}
+    assert all(r["errors"] == 0 and r["server_429s"] > 0 for r in runs)

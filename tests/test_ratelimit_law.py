@@ -164,6 +164,9 @@ def test_twilio_concurrent_requests_above_the_successes_marks_a_concurrency_cap(
     async def main() -> None:
         loop = asyncio.get_running_loop()
         throttle = AdaptiveThrottle(clock=loop.time)
+        throttle.on_success()
+        throttle.on_rate_limited(0.01, 0.5)  # a request refused alone: a rate limit
+        assert throttle.mode == "rate"
         for _ in range(30):
             await throttle.acquire()
         for _ in range(10):  # successes with up to 20 of the account's requests in flight
@@ -176,7 +179,17 @@ def test_twilio_concurrent_requests_above_the_successes_marks_a_concurrency_cap(
         throttle.release()
         throttle.on_rate_limited(0.01, 0.5, concurrent=25)  # higher than any success: a cap
         assert throttle.mode == "concurrency"
-        # 18 of ours in flight, 25 at the server: others hold 6 of the 20 the account may use.
-        assert throttle.window == 14
+        assert throttle.window == 18  # what the server was serving of ours when it refused
+        # Refused again within the same window of completions: no further cut...
+        throttle.on_rate_limited(0.01, 0.5, concurrent=25)
+        assert throttle.window == 18
+        # ...and a full window is never exceeded: the 19th caller waits for a completion.
+        assert throttle.in_flight == 18
+        late = asyncio.ensure_future(throttle.acquire())
+        await asyncio.sleep(0.1)
+        assert not late.done() and throttle.in_flight == 18
+        throttle.release()
+        await late
+        assert throttle.in_flight == 18
 
     run_virtual(main)

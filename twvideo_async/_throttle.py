@@ -12,12 +12,13 @@ read as one of three kinds of limit, and each gets its own control:
 
 * **Concurrency cap** (Twilio's own 20429: too many requests in flight). Evidence: the 429's
   ``Twilio-Concurrent-Requests`` is higher than any value a success carried, or the 429s come
-  before any success while several requests are in flight (a cap refuses at once, before the
-  accepted requests finish). Control: a window on the requests in flight, AIMD as in TCP: on a
-  429 the window falls to the requests still in flight (the server was serving those when it
-  refused one more; minus the other clients' share the header reveals), and by ``decrease`` at
-  most once per window of completions when that does not explain the 429; each window of
-  successes while the window is full adds one.
+  while several requests are in flight and no other pattern is known (a cap refuses at once;
+  guessing a cap for a rate limit costs little, as the window soon falls to one request refused
+  alone, which switches to a pace). Control: a window on the requests in flight, AIMD as in
+  TCP: on a 429 the window falls to the requests still in flight (the server was serving those
+  when it refused one more), or by ``decrease`` at most once per window of completions when
+  that does not explain the 429 (other clients of the account); each window of successes while
+  the window is full adds one.
 * **Rate limit** (token or leaky bucket). Control: a pacer near the accepted rate. The first
   429 seeds it from its ``Retry-After`` (the wait for the next token is one interval at the
   server's rate), never from the initial burst. Later 429s, at most once per measuring span
@@ -250,7 +251,7 @@ class AdaptiveThrottle:
             wait = None
         kind = self._classify(now, wait, concurrent)
         if kind == CONCURRENCY:
-            self._cut_window(concurrent)
+            self._cut_window()
         elif kind == _WINDOW:
             self._pause(now, now + (wait or 0.0), measure_after=True)
         else:
@@ -266,28 +267,34 @@ class AdaptiveThrottle:
 
     def _classify(self, now: float, wait: float | None, concurrent: int | None) -> str:
         ours = self._in_flight  # this request is already released
-        if concurrent is not None and self._peak is not None:
-            if concurrent > self._peak:
-                return CONCURRENCY
-        elif self._mode == CONCURRENCY:
-            if ours >= 1:
-                return CONCURRENCY
-        elif self._mode is None and self._ok_calm == 0 and ours >= 2:
-            return CONCURRENCY  # refused before anything succeeded, with others in flight
+        evidence = concurrent is not None and self._peak is not None
+        if evidence and concurrent > self._peak:  # type: ignore[operator]
+            return CONCURRENCY
         if wait is not None and wait >= self._long_wait:
             end, previous = now + wait, self._wait_end
             self._wait_end = end
             if previous is not None and abs(end - previous) <= max(0.02, 0.02 * wait):
                 return _WINDOW
             return _WAIT
+        if evidence:
+            pass  # a header no higher than the successes': no concurrency cap
+        elif self._mode == CONCURRENCY:
+            if ours >= 1:
+                return CONCURRENCY
+        elif self._mode is None and ours >= 2:
+            # Refused with several others in flight and no pattern yet: hold the in-flight
+            # count the server was serving. (Against a rate limit the window soon falls to
+            # one request refused alone, which switches to a pace: a cheaper mistake than
+            # pacing a concurrency cap, which starts at a crawl.)
+            return CONCURRENCY
         return RATE
 
-    def _cut_window(self, concurrent: int | None) -> None:
+    def _cut_window(self) -> None:
         ours = self._in_flight
+        # What the server was serving of ours when it refused one more. Ours also counts
+        # answers still on their way back, so this keeps the server full; when others share
+        # the account, further 429s cut by ``decrease`` once per window until they stop.
         target = max(1.0, float(ours))
-        if concurrent is not None and self._peak is not None:
-            others = max(0, concurrent - 1 - ours)  # the account's other requests
-            target = min(target, max(1.0, float(self._peak - others)))
         if self._mode != CONCURRENCY:
             self._mode = CONCURRENCY
             self._window = target
