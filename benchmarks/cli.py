@@ -21,7 +21,16 @@ from typing import Any
 
 from . import report, s3
 from .harness import twilio_available
-from .settings import CASES, CLIENT_LABELS, CLIENTS, S3_CLIENTS, Settings, case_clients
+from .settings import (
+    CASES,
+    CLIENT_LABELS,
+    CLIENTS,
+    DEFAULT_CASES,
+    S3_CLIENTS,
+    SHARED_CLIENTS,
+    Settings,
+    case_clients,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER_TIMEOUT = 600.0
@@ -40,8 +49,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--cases",
-        default=",".join(CASES),
-        help=f"comma-separated subset of {','.join(CASES)} (or their letters a-f)",
+        default=",".join(DEFAULT_CASES),
+        help=f"comma-separated subset of {','.join(CASES)} (or their letters a-g); default "
+        "all but shared (4 processes sharing one limit through Redis: slow, ask for it)",
     )
     parser.add_argument(
         "--one-core",
@@ -56,7 +66,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run each worker under cProfile and write DIR/<case>-<client>-<repeat>.prof",
     )
     args = parser.parse_args(argv)
-    letters = dict(zip("abcdef", CASES, strict=True))
+    letters = dict(zip("abcdefg", CASES, strict=True))
     cases = [letters.get(c.strip(), c.strip()) for c in args.cases.split(",") if c.strip()]
     unknown = sorted(set(cases) - set(CASES))
     if unknown or not cases:
@@ -136,6 +146,9 @@ def run_worker(
         json.dumps(server.ports),
         str(server.pid),
     ]
+    if case == "shared":  # its own emulator, redis-server and worker processes, unpinned
+        command = [sys.executable, "-m", "benchmarks.bench_shared_limit", case, client]
+        command.append(settings.to_json())
     if profile is not None:
         command.append(str(profile))
     try:
@@ -249,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"note: {twilio_note}", file=sys.stderr)
     notes = [twilio_note] if twilio_note else []
+    if "shared" in args.cases:
+        clients += SHARED_CLIENTS
     if "archive" in args.cases:
         clients += [c for c in case_clients("archive") if c not in clients]
         if not s3.available():

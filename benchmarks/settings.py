@@ -23,11 +23,15 @@ ROOM_SID = "RM" + "a" * 32
 SERVER_CPU = 1
 CLIENT_CPU = 0
 
-CASES = ("fetch", "list", "download", "ratelimit", "import", "archive")
+CASES = ("fetch", "list", "download", "ratelimit", "import", "archive", "shared")
+# Case (g) runs 2 x repeats rounds of many processes for ~20 s each: asked for by name only.
+DEFAULT_CASES = tuple(case for case in CASES if case != "shared")
 CLIENTS = ("raw", "twilio", "ours")
 # The archive case compares ways of copying media out rather than the three clients.
 ARCHIVE_CLIENTS = ("raw", "download_many", "archive_local", "raw_s3", "archive_s3", "s3_big")
 S3_CLIENTS = ("raw_s3", "archive_s3", "s3_big")
+# The shared-limit case compares per-process throttles with one shared through Redis.
+SHARED_CLIENTS = ("per_process", "redis_shared")
 CLIENT_LABELS = {
     "raw": "raw aiohttp",
     "twilio": "twilio-python",
@@ -37,11 +41,15 @@ CLIENT_LABELS = {
     "raw_s3": "raw aiohttp + obstore (S3)",
     "archive_s3": "archive to S3",
     "s3_big": "archive one big file to S3",
+    "per_process": "AdaptiveThrottle in each process",
+    "redis_shared": "one RedisThrottle (shared)",
 }
 BIG_SID = "RT" + "b" * 32  # the storage server serves archive_big_size bytes for this one
 
 
 def case_clients(case: str) -> tuple[str, ...]:
+    if case == "shared":
+        return SHARED_CLIENTS
     return ARCHIVE_CLIENTS if case == "archive" else CLIENTS
 
 
@@ -77,6 +85,12 @@ class Settings:
     # Where the server and the clients run (``--one-core`` puts both on CPU 0)
     server_cpu: int = SERVER_CPU
     client_cpu: int = CLIENT_CPU
+    # (g) one account limit for many processes (benchmarks.bench_shared_limit)
+    shared_calls: int = 2000
+    shared_processes: int = 4
+    shared_tasks: int = 16
+    shared_rps: float = 100.0
+    shared_retry_after: float = 1.0
 
     @classmethod
     def full(cls) -> Settings:
@@ -102,6 +116,9 @@ class Settings:
             archive_files=3,
             archive_concurrency=2,
             archive_big_size=12 * MIB,
+            shared_calls=200,
+            shared_processes=2,
+            shared_tasks=8,
         )
 
     @property

@@ -30,8 +30,9 @@ HAS_TWILIO = importlib.util.find_spec("twilio") is not None
 
 
 # The archive case starts moto (seconds of imports): it has its own in-process test
-# (test_benchmarks_archive.py), so the end-to-end smoke run leaves it out.
-SMOKE_CASES = [case for case in CASES if case != "archive"]
+# (test_benchmarks_archive.py), so the end-to-end smoke run leaves it out; so is the shared
+# limit case (test_benchmarks_shared.py: it needs a redis-server).
+SMOKE_CASES = [case for case in CASES if case not in ("archive", "shared")]
 
 
 def test_smoke_run_prints_a_row_for_every_case_and_client(tmp_path: Path) -> None:

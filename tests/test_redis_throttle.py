@@ -98,9 +98,12 @@ async def test_the_pace_settles_at_the_accepted_rate_then_recovers(make: Make) -
     await asyncio.gather(*throttle._tasks)
     state = await throttle.state()
     assert state["measuring"] == "1" and float(state.get("rate", 0)) == 0
-    # Pretend 1.5 s of measurement with 60 answers (the mark is Redis time).
+    # Pretend the last 429 came 1.5 s ago (its pause is over) and 60 answers since: the
+    # cycle, pause included, accepted 40/s (the mark is Redis time).
     now = await _redis_now(throttle)
-    await throttle._redis.hset(throttle._hash, mapping={"mark": f"{now - 1.5:.6f}"})
+    await throttle._redis.hset(
+        throttle._hash, mapping={"mark": f"{now - 1.5:.6f}", "pause": f"{now - 0.5:.6f}"}
+    )
     throttle._successes = 60
     await throttle.reserve()
     throttle.on_rate_limited(0.01, 0.01)
@@ -127,7 +130,10 @@ async def test_the_pace_settles_at_the_accepted_rate_then_recovers(make: Make) -
 
 async def test_a_few_429s_never_collapse_the_pace(make: Make) -> None:
     throttle = make()
-    await throttle._redis.hset(throttle._hash, mapping={"rate": "50", "measuring": "1"})
+    # A pace measured before (a ceiling), not a first guess (which a measurement replaces).
+    await throttle._redis.hset(
+        throttle._hash, mapping={"rate": "50", "ceiling": "50", "measuring": "1"}
+    )
     for _ in range(5):
         now = await _redis_now(throttle)
         # A measurement that saw almost nothing accepted: the pace at most halves each time.
@@ -137,6 +143,107 @@ async def test_a_few_429s_never_collapse_the_pace(make: Make) -> None:
         throttle.on_rate_limited(None, 0.01)
         await asyncio.gather(*throttle._tasks)
     assert float((await throttle.state())["rate"]) >= 50 / 2**5
+
+
+async def test_the_first_429_paces_the_end_of_its_pause(make: Make) -> None:
+    first, second = make(), make()
+    # No 429 yet: 100 answers in the last second (Redis time).
+    now = await _redis_now(first)
+    await first._redis.hset(first._hash, mapping={"mark": f"{now - 1:.6f}", "accepted": "100"})
+    first.on_rate_limited(1.0, 0.1)
+    await asyncio.gather(*first._tasks)
+    state = await first.state()
+    # 100 over the second before and the second of pause asked for, less 5%; a first guess,
+    # so no ceiling (the pace grows 10% a second until a 429 measures a whole cycle).
+    assert float(state["rate"]) == pytest.approx(100 / 2 * 0.95, rel=0.05)
+    assert float(state["ceiling"]) == 0 and state["measuring"] == "1"
+    guess = float(state["rate"])
+    # Whoever asks during the pause gets paced slots from its end, not all the same moment.
+    interval, tats = 1 / float(state["rate"]), []
+    for throttle in (second, first, second):
+        wait = await throttle.reserve()
+        assert wait is not None and wait > 0.5
+        tats.append(float((await throttle.state())["tat"]))
+    expected = [float(state["pause"]) + k * interval for k in (1, 2, 3)]
+    assert tats == pytest.approx(expected, abs=1e-4)
+    # Calm, the guess grows 25% a second (no ceiling to slow it down) ...
+    now = await _redis_now(first)
+    await first._redis.hset(
+        first._hash,
+        mapping={
+            "limited": f"{now - 2:.6f}",
+            "growth": f"{now - 1:.6f}",
+            "pause": f"{now - 1:.6f}",
+            "mark": f"{now - 2:.6f}",
+            "accepted": "20",
+        },
+    )
+    first._successes = 1
+    await first.reserve()
+    assert float((await first.state())["rate"]) == pytest.approx(guess * 1.25, rel=0.02)
+    # ... and the next 429 replaces it with the whole cycle's measurement (21 in 2 s), even
+    # far below it (a guess has no half-the-pace floor).
+    first.on_rate_limited(1.0, 0.1)
+    await asyncio.gather(*first._tasks)
+    state = await first.state()
+    assert float(state["ceiling"]) == pytest.approx(10.5, rel=0.05)
+    assert float(state["rate"]) == pytest.approx(10.5 * 0.95, rel=0.05)
+
+
+async def test_a_429_answered_during_a_pause_measures_nothing(make: Make) -> None:
+    throttle = make()
+    now = await _redis_now(throttle)
+    await throttle._redis.hset(
+        throttle._hash,
+        mapping={
+            "rate": "50",
+            "measuring": "1",
+            "mark": f"{now - 3:.6f}",
+            "accepted": "30",
+            "pause": f"{now + 5:.6f}",
+        },
+    )
+    throttle.on_rate_limited(1.0, 0.1)  # sent before the pause began
+    await asyncio.gather(*throttle._tasks)
+    state = await throttle.state()
+    assert float(state["rate"]) == 50 and "ceiling" not in state
+    assert float(state["mark"]) == pytest.approx(now - 3, abs=1e-3)  # the cycle goes on
+    # After the pause, the next 429 measures the whole cycle: 30 answers in about 3 s.
+    await throttle._redis.hset(throttle._hash, mapping={"pause": f"{now - 1:.6f}"})
+    throttle.on_rate_limited(1.0, 0.1)
+    await asyncio.gather(*throttle._tasks)
+    assert float((await throttle.state())["ceiling"]) == pytest.approx(10, rel=0.05)
+
+
+async def test_a_slot_inside_a_pause_that_began_later_is_not_used(make: Make) -> None:
+    limited, waiting = make(), make()
+    await waiting._redis.hset(waiting._hash, mapping={"rate": "2", "tat": "0"})
+    assert await waiting.reserve() == 0.0  # the next slot is half a second away
+    reserves = 0
+    reserved = asyncio.Event()
+    reserve_slot = waiting._reserve_slot
+
+    async def counted(method: str) -> tuple[float, tuple[str, float, float, float]] | None:
+        nonlocal reserves
+        reserves += 1
+        try:
+            return await reserve_slot(method)
+        finally:
+            reserved.set()
+
+    waiting._reserve_slot = counted  # type: ignore[method-assign]
+    task = asyncio.ensure_future(waiting.acquire())
+    await reserved.wait()
+    # Another worker's 429 pauses the account for 1.5 s; this worker learns it from its
+    # next reservation (another caller's), while the first caller sleeps towards its slot.
+    limited.on_rate_limited(1.5, 0.1)
+    await asyncio.gather(*limited._tasks)
+    await waiting.reserve()
+    assert reserves == 2
+    await task
+    # The caller did not go in its old slot (inside the pause): it waited and reserved again.
+    assert reserves == 3
+    assert await _redis_now(waiting) >= float((await waiting.state())["pause"]) - 0.02
 
 
 async def test_a_cancelled_waiter_gives_its_slot_back(make: Make) -> None:

@@ -7,8 +7,11 @@ and changes it only in Lua scripts, so every step is atomic and timed by Redis's
 (``redis.call('TIME')``): worker clocks need not agree.
 
 One round trip per request: :meth:`acquire` reserves a slot and, in the same script, reports
-the successes counted locally since the last call. A 429 is reported in the background (the
-caller that saw it also pauses this process at once).
+the successes counted locally since the last call and learns the shared pause. A 429 is
+reported in the background (the caller that saw it also pauses this process at once). A
+caller whose slot turns out to fall inside a pause that began after it reserved (another
+worker's 429) does not send: it waits for the pause and reserves again, so the slots handed
+out before a 429 do not become a wave of 429s.
 
 If Redis cannot be reached, the throttle falls back to per-process limits (an
 :class:`AdaptiveThrottle` and, for the quotas, this worker's share of them), logs one WARNING,
@@ -39,6 +42,9 @@ _READ_METHODS = frozenset({"GET", "HEAD"})
 _RETRY_MIN = 0.5  # seconds before Redis is tried again after it failed; doubles up to _RETRY_MAX
 _RETRY_MAX = 30.0
 _KEY_TTL_MS = 3_600_000  # an account's hash disappears an hour after its last use
+# Pause ends learned from Redis carry the round trip's jitter: a later end by less than this
+# is the same pause, and a slot this close to its end is not inside it.
+_PAUSE_SLACK = 0.01
 
 
 def redact_url(url: str) -> str:
@@ -108,8 +114,13 @@ class RedisThrottle:
         self._limited = redis.register_script(RATE_LIMITED)
         self._release = redis.register_script(RELEASE)
         self._successes = 0  # counted locally, reported with the next reservation
-        self._local_pause_until = 0.0  # time.monotonic(): this process saw a 429
+        self._local_pause_until = 0.0  # time.monotonic(): the pause this process knows of
+        self._pause_epoch = 0  # grows whenever that pause is extended
         self._tasks: set[asyncio.Task[None]] = set()
+        # 429 reports reach Redis in the order they were seen (the first ends the cycle and
+        # carries the successes counted before it).
+        self._report_lock: asyncio.Lock | None = None
+        self._report_loop: asyncio.AbstractEventLoop | None = None
         # The fallback: per-process limits at this worker's share of the quotas.
         self._fallback = AdaptiveThrottle()
         self._fallback_held = 0  # requests the fallback let through, not yet released
@@ -191,22 +202,33 @@ class RedisThrottle:
 
     async def acquire(self, method: str = "GET") -> None:
         """Wait until a request may go: the shared pause, the shared pace and the quotas."""
-        # This process saw a 429: wait out its pause before asking Redis (which knows it too).
-        pause = self._local_pause_until - time.monotonic()
-        if pause > 0:
-            await asyncio.sleep(pause)
-        reserved = await self._reserve_slot(method)
-        if reserved is None:
-            await self._acquire_fallback(method)
-            return
-        wait, release = reserved
-        if wait > 0:
+        while True:
+            # A pause this process knows of: wait it out before asking Redis (which knows it).
+            pause = self._local_pause_until - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            reserved = await self._reserve_slot(method)
+            if reserved is None:
+                await self._acquire_fallback(method)
+                return
+            wait, release = reserved
+            if wait <= 0:
+                return
+            epoch = self._pause_epoch
             try:
                 await asyncio.sleep(wait)
             except BaseException:
                 # Cancelled or timed out before the slot came: give it back to the others.
                 self._spawn(self._give_back(*release))
                 raise
+            if (
+                epoch == self._pause_epoch
+                or time.monotonic() >= self._local_pause_until - _PAUSE_SLACK
+            ):
+                return
+            # A 429 paused everyone while this caller waited, and its slot falls inside the
+            # pause: sending now would only draw another 429. Wait and reserve again (each
+            # turn waits out a pause first, so this loop always moves on).
 
     async def reserve(self, method: str = "GET") -> float | None:
         """Take the next shared slot without waiting for it: the seconds until it comes, or
@@ -232,7 +254,9 @@ class RedisThrottle:
             self._went_down(exc)
             return None
         self._came_back()
-        wait, pace_slot, quota_slot = (float(x) for x in reply)
+        wait, pace_slot, quota_slot, paused = (float(x) for x in reply)
+        if paused > 0:
+            self._extend_pause(paused)
         return wait, (kind, pace_slot, quota_slot, quota)
 
     def release(self) -> None:
@@ -253,14 +277,16 @@ class RedisThrottle:
         pause = retry_after if retry_after is not None and retry_after > 0 else fallback_delay
         if not 0 <= pause <= self.max_pause:  # also catches NaN
             pause = self.max_pause
-        self._local_pause_until = max(self._local_pause_until, time.monotonic() + pause)
+        self._extend_pause(pause)
         # The per-process fallback is told the clamped pause, never the server's raw value.
         self._fallback.on_rate_limited(
             None if retry_after is None else pause, pause, concurrent=concurrent
         )
         if self._down_since is None:
             explicit = -1.0 if retry_after is None else float(pause)
-            self._spawn(self._report_limited(explicit, float(pause)))
+            # This process's successes so far belong to the cycle this 429 ends.
+            successes, self._successes = self._successes, 0
+            self._spawn(self._report_limited(explicit, float(pause), successes))
 
     async def aclose(self) -> None:
         """Wait for background reports, then close the connection pool if this throttle made it."""
@@ -287,9 +313,23 @@ class RedisThrottle:
                 raise
         self._fallback_held += 1
 
-    async def _report_limited(self, retry_after: float, fallback: float) -> None:
+    def _extend_pause(self, seconds: float) -> None:
+        """Pause this process for ``seconds`` from now (capped at ``max_pause``), unless a
+        longer pause is already known."""
+        until = time.monotonic() + min(seconds, self.max_pause)
+        if until > self._local_pause_until + _PAUSE_SLACK:
+            self._pause_epoch += 1
+        self._local_pause_until = max(self._local_pause_until, until)
+
+    async def _report_limited(self, retry_after: float, fallback: float, successes: int) -> None:
+        loop = asyncio.get_running_loop()
+        if self._report_lock is None or self._report_loop is not loop:
+            self._report_lock, self._report_loop = asyncio.Lock(), loop
         try:
-            await self._limited(keys=[self._hash], args=[retry_after, fallback, self.max_pause])
+            async with self._report_lock:  # FIFO: one report at a time, in order
+                await self._limited(
+                    keys=[self._hash], args=[retry_after, fallback, self.max_pause, successes]
+                )
         except Exception as exc:
             if not _is_connection_error(exc):
                 raise
