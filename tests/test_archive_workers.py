@@ -104,6 +104,18 @@ def test_three_workers_archive_every_item_exactly_once(
     assert backend.location not in err and "postgres:***@" not in out
 
 
+def held_by(backend: LedgerBackend, pid: int) -> dict[str, Any]:
+    """The rows worker process ``pid`` holds a lease on and has not finished."""
+    rows = asyncio.run(ledger_rows(backend))
+    return {
+        sid: row
+        for sid, row in rows.items()
+        if row.worker is not None
+        and row.worker.split(":")[1] == str(pid)
+        and row.state.value in ("discovered", "pending", "archived")
+    }
+
+
 def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
     backend: LedgerBackend, tmp_path: Path
 ) -> None:
@@ -117,7 +129,26 @@ def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
     workers = children(proc.pid)
     assert proc.poll() is None and len(workers) == 3
     victim = workers[0]
-    os.kill(victim, signal.SIGKILL)
+    # Freeze the victim, and kill it only while the ledger shows it holding an item it has
+    # claimed for copying and not finished: killed mid-transfer, not between two items.
+    try:
+        for _ in range(200):
+            os.kill(victim, signal.SIGSTOP)
+            held = held_by(backend, victim)
+            if held:
+                break
+            os.kill(victim, signal.SIGCONT)
+            time.sleep(0.005)
+        else:
+            raise AssertionError("the victim never held an unfinished item")
+        os.kill(victim, signal.SIGKILL)
+    except BaseException:
+        proc.terminate()  # the parent stops the other workers
+        proc.communicate(timeout=60)
+        raise
+    finally:
+        os.kill(victim, signal.SIGCONT)  # never leave a stopped worker behind
+    assert all(row.attempts >= 1 for row in held.values())  # claimed to be copied
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     report = json.loads(out)
@@ -125,8 +156,12 @@ def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
     assert "took over its items" in err
     rows = asyncio.run(ledger_rows(backend))
     check_exactly_once(dest, rows, 40, size)
-    # The others did the rest: no row is left with the dead worker or unfinished.
+    # The others did the rest: the report counts every item, and each item the victim held
+    # was claimed again by another worker (one more attempt) and finished by it.
     assert report["totals"]["verified"] == 40
+    for sid in held:
+        assert rows[sid].state.value == "verified" and rows[sid].worker is None
+        assert rows[sid].attempts > held[sid].attempts
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
