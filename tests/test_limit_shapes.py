@@ -188,3 +188,29 @@ def test_the_benchmark_prints_each_throttle_beside_the_goals(tmp_path: Path) -> 
     runs = json.loads(out.read_text())
     assert {r["throttle"] for r in runs} == {"current", "previous"}
     assert all(r["errors"] == 0 and r["server_429s"] > 0 for r in runs)
+
+
+async def test_after_a_storm_ordinary_calls_do_not_time_out_in_the_limiter() -> None:
+    """Issue 12 item 3: after a few 429s the client settles near what the server accepts instead
+    of collapsing to a crawl, so calls with an ordinary timeout still finish. (The previous
+    design paced this cap at about 2 requests/s: 120 of the 150 calls timed out.)"""
+    loop = asyncio.get_running_loop()
+    server = shapes.ShapeServer(shapes.ConcurrencyCap(10, 0.02, clock=loop.time))
+    site = TestServer(server.app(), host="127.0.0.1")
+    await site.start_server()
+    try:
+        origin = f"http://127.0.0.1:{site.port}"
+        async with safety_timeout(SAFETY), make_client(origin, timeout=10) as client:
+            results = await asyncio.gather(
+                *(client.rooms.fetch(shapes.ROOM_SID) for _ in range(150)),
+                return_exceptions=True,
+            )
+            assert [r for r in results if isinstance(r, BaseException)] == []
+            throttle = client._requester.limits.throttle
+            assert isinstance(throttle, AdaptiveThrottle)
+            assert throttle.rate is None or throttle.rate >= 100.0  # never a crawl
+            room = await client.with_options(timeout=2).rooms.fetch(shapes.ROOM_SID)
+            assert room.sid == shapes.ROOM_SID
+    finally:
+        await site.close()
+    assert server.counts["limited"] > 0
