@@ -229,7 +229,7 @@ async def test_a_body_that_always_ends_short_is_never_committed(
     assert len(starts) >= 2
 
 
-async def test_an_endless_chunked_body_stops_one_byte_past_the_expected_size(
+async def test_an_endless_chunked_body_is_cut_off_at_the_expected_size(
     env: MediaEnv, raw_storage: Any, tmp_path: Path
 ) -> None:
     sent: list[int] = []
