@@ -222,8 +222,10 @@ async def test_a_body_that_always_ends_short_after_several_batches_is_never_comm
         with pytest.raises(errors.APIConnectionError):
             await download_media(env.client._requester, MEDIA, tmp_path / "a.mka", max_attempts=3)
     assert files_in(tmp_path) == []
-    # Each restart brings no byte past the first attempt's: max_attempts ends it soon.
-    assert 3 <= len(starts) <= 6
+    # Each restart brings (almost) no byte past the best attempt's, so max_attempts ends it
+    # soon. An attempt that happens to receive a little more before the cut (how much arrives
+    # before the close depends on scheduling) counts as progress once, hence the margin.
+    assert 3 <= len(starts) <= 10
 
 
 async def test_a_cut_after_several_batches_resumes_with_every_byte(
