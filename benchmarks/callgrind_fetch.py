@@ -13,10 +13,10 @@ Interpreter start-up, imports, warm-up and shutdown are the same in both runs, s
 counts only the calls. Under valgrind the client runs ~50x slower than the server, so answers
 are always waiting and the figure is the client's CPU per call, not a latency.
 
-Options: ``--clients raw,ours,twilio``, ``--small 200 --large 1200``, ``--warmup 100``,
+Options: ``--clients raw,ours,twilio``, ``--small 100 --large 600``, ``--warmup 100``,
 ``--concurrency 50``, ``--keep DIR`` (keep the callgrind files, e.g. for
-``callgrind_annotate --inclusive=yes DIR/ours-1200.out``), ``--json PATH``. It needs
-``valgrind`` on PATH (or ``--valgrind``); a run takes about a minute per client.
+``callgrind_annotate --inclusive=yes DIR/ours-600.out``), ``--json PATH``. It needs
+``valgrind`` on PATH (or ``--valgrind``); a run takes 2-4 minutes per client.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Client instructions per room fetch (callgrind), by differencing two runs.",
     )
     parser.add_argument("--clients", default="raw,ours,twilio")
-    parser.add_argument("--small", type=int, default=200, help="timed calls of the short run")
-    parser.add_argument("--large", type=int, default=1200, help="timed calls of the long run")
+    parser.add_argument("--small", type=int, default=100, help="timed calls of the short run")
+    parser.add_argument("--large", type=int, default=600, help="timed calls of the long run")
     parser.add_argument("--warmup", type=int, default=100, help="untimed calls first, both runs")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--valgrind", default=shutil.which("valgrind") or "/usr/bin/valgrind")
