@@ -9,16 +9,20 @@ cancellation stays a cancellation, and no per-call timer is created on the fetch
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.client_proto import ResponseHandler
 
 from tests.helpers import ROOM_SID, base_url, make_client, room_json, serve
 from twvideo_async._deadline import CallDeadline, Sweeper, Watch
 from twvideo_async._options import Timeout
+from twvideo_async._transport import sweep_read_gaps
 from twvideo_async.errors import APITimeoutError
 
 
@@ -211,3 +215,29 @@ def test_a_client_reused_across_event_loops_gets_a_sweeper_per_loop() -> None:
     assert first[2] == second[2] == ROOM_SID
     assert first[1] is not second[1]
     assert first[1].loop is first[0] and second[1].loop is second[0]
+
+
+async def test_without_the_protocol_hooks_aiohttps_own_read_timer_is_kept() -> None:
+    """The fallback: a connector whose protocol factory is not the plain ``ResponseHandler``
+    one is left alone, and a user's own session (never modified) still meets its read gap."""
+    connector = aiohttp.TCPConnector()
+    try:
+        connector._factory = functools.partial(ResponseHandler, loop=asyncio.get_running_loop())
+        swept = sweep_read_gaps(connector, Sweeper(asyncio.get_running_loop()))
+        assert swept  # the plain factory is recognised...
+        custom = functools.partial(ResponseHandler, asyncio.get_running_loop())
+        connector._factory = custom
+        assert not sweep_read_gaps(connector, Sweeper(asyncio.get_running_loop()))
+        assert connector._factory is custom  # ...anything else is left as it was
+    finally:
+        await connector.close()
+    async with serve([("GET", "/v1/Rooms/{sid}", stalling_body(30, 2))]) as server:
+        async with aiohttp.ClientSession() as session:
+            # The client's read limit is passed per request on a user's session.
+            timeout = Timeout(total=60, read=0.3)
+            async with make_client(
+                base_url(server), session=session, timeout=timeout, max_retries=0
+            ) as client:
+                with pytest.raises(APITimeoutError, match=r"(Server|Socket)TimeoutError"):
+                    await client.rooms.fetch(ROOM_SID)
+                assert not client._transport.read_gaps_swept
