@@ -7,7 +7,8 @@ batches; the median batch counts.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import aiohttp
 
@@ -36,8 +37,13 @@ async def _measure(ctx: Context, call: Callable[[], Awaitable[None]]) -> dict[st
     return summarise(samples, s.fetch_n)
 
 
-async def raw(ctx: Context) -> dict[str, float]:
-    url = f"{ctx.api_origin}/v1/Rooms/{ROOM_SID}"
+Call = Callable[[], Awaitable[None]]
+
+
+@asynccontextmanager
+async def raw_call(origin: str) -> AsyncIterator[Call]:
+    """One room fetch with a bare session (also used by ``paired_fetch``)."""
+    url = f"{origin}/v1/Rooms/{ROOM_SID}"
     headers = basic_authorization()
     async with aiohttp.ClientSession() as session:
 
@@ -47,23 +53,27 @@ async def raw(ctx: Context) -> dict[str, float]:
             if response.status != 200 or room["sid"] != ROOM_SID:
                 raise RuntimeError(f"unexpected answer: HTTP {response.status}")
 
-        return await _measure(ctx, call)
+        yield call
 
 
-async def twilio(ctx: Context) -> dict[str, float]:
+@asynccontextmanager
+async def twilio_call(origin: str) -> AsyncIterator[Call]:
+    """One room fetch with twilio-python's async mode."""
     async with twilio_http_client() as http:
-        rooms = twilio_client(http, ctx.api_origin).video.v1.rooms
+        rooms = twilio_client(http, origin).video.v1.rooms
 
         async def call() -> None:
             room = await rooms(ROOM_SID).fetch_async()
             if room.sid != ROOM_SID:
                 raise RuntimeError("wrong room")
 
-        return await _measure(ctx, call)
+        yield call
 
 
-async def ours(ctx: Context) -> dict[str, float]:
-    async with video_client(ctx.api_origin) as client:
+@asynccontextmanager
+async def ours_call(origin: str) -> AsyncIterator[Call]:
+    """One room fetch with a default ``VideoClient``."""
+    async with video_client(origin) as client:
         rooms = client.rooms
 
         async def call() -> None:
@@ -71,6 +81,24 @@ async def ours(ctx: Context) -> dict[str, float]:
             if room.sid != ROOM_SID:
                 raise RuntimeError("wrong room")
 
+        yield call
+
+
+CALLS = {"raw": raw_call, "twilio": twilio_call, "ours": ours_call}
+
+
+async def raw(ctx: Context) -> dict[str, float]:
+    async with raw_call(ctx.api_origin) as call:
+        return await _measure(ctx, call)
+
+
+async def twilio(ctx: Context) -> dict[str, float]:
+    async with twilio_call(ctx.api_origin) as call:
+        return await _measure(ctx, call)
+
+
+async def ours(ctx: Context) -> dict[str, float]:
+    async with ours_call(ctx.api_origin) as call:
         return await _measure(ctx, call)
 
 

@@ -21,67 +21,13 @@ import argparse
 import asyncio
 import statistics
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
 
-import aiohttp
-
+from .case_fetch import CALLS
 from .cli import Server
-from .harness import (
-    basic_authorization,
-    run_pool,
-    twilio_available,
-    twilio_client,
-    twilio_http_client,
-    video_client,
-)
-from .settings import CLIENT_CPU, CLIENT_LABELS, ROOM_SID, Settings, pin_to_cpu
-
-Call = Callable[[], Awaitable[None]]
-
-
-@asynccontextmanager
-async def _raw(origin: str) -> AsyncIterator[Call]:
-    url = f"{origin}/v1/Rooms/{ROOM_SID}"
-    headers = basic_authorization()
-    async with aiohttp.ClientSession() as session:
-
-        async def call() -> None:
-            async with session.get(url, headers=headers) as response:
-                room = await response.json()
-            if response.status != 200 or room["sid"] != ROOM_SID:
-                raise RuntimeError(f"unexpected answer: HTTP {response.status}")
-
-        yield call
-
-
-@asynccontextmanager
-async def _ours(origin: str) -> AsyncIterator[Call]:
-    async with video_client(origin) as client:
-        rooms = client.rooms
-
-        async def call() -> None:
-            room = await rooms.fetch(ROOM_SID)
-            if room.sid != ROOM_SID:
-                raise RuntimeError("wrong room")
-
-        yield call
-
-
-@asynccontextmanager
-async def _twilio(origin: str) -> AsyncIterator[Call]:
-    async with twilio_http_client() as http:
-        rooms = twilio_client(http, origin).video.v1.rooms
-
-        async def call() -> None:
-            room = await rooms(ROOM_SID).fetch_async()
-            if room.sid != ROOM_SID:
-                raise RuntimeError("wrong room")
-
-        yield call
-
-
-FACTORIES = {"raw": _raw, "ours": _ours, "twilio": _twilio}
+from .harness import run_pool, twilio_available
+from .settings import CLIENT_CPU, CLIENT_LABELS, Settings, pin_to_cpu
 
 
 async def measure(
@@ -89,7 +35,7 @@ async def measure(
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Wall and CPU seconds per batch, per client, over ``rounds`` rotating rounds."""
     async with AsyncExitStack() as stack:
-        calls = {name: await stack.enter_async_context(FACTORIES[name](origin)) for name in clients}
+        calls = {name: await stack.enter_async_context(CALLS[name](origin)) for name in clients}
         for call in calls.values():  # connections opened, code paths warm
             await run_pool(batch, concurrency, call)
         seconds: dict[str, list[float]] = {name: [] for name in clients}
@@ -114,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     if "twilio" in clients and not twilio_available():
         clients.remove("twilio")
-    if not clients or clients[0] != "raw" or not set(clients) <= FACTORIES.keys():
+    if not clients or clients[0] != "raw" or not set(clients) <= CALLS.keys():
         parser.error("--clients: raw first, then any of ours, twilio")
     server = Server(Settings())
     try:
