@@ -139,35 +139,46 @@ def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
 ) -> None:
     dest = tmp_path / "dest"
     size = 256 * 1024
-    proc = start(dest, backend.location, 8, size, "--workers", "3", "--lease", "2")
+    proc = start(dest, backend.location, 16, size, "--workers", "3", "--lease", "2")
     deadline = time.monotonic() + 60
     while len(media_files(dest)) < 3 and proc.poll() is None:
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.01)
     workers = children(proc.pid)
     assert proc.poll() is None and len(workers) == 3
-    victim = workers[0]
-    # Freeze the victim, and kill it only while the ledger shows it holding an item it has
-    # claimed for copying and not finished: killed mid-transfer, not between two items.
+    # Freeze one worker at a time, and kill the first found while the ledger shows it holding
+    # an item it has claimed for copying and not finished: killed mid-transfer, not between
+    # two items. Any of the three will do (one may be busy discovering, or between items), and
+    # the search runs on time, not on a count of tries, so a fast machine cannot outrun it.
+    victim = 0
+    held: dict[str, int] = {}
     try:
-        for _ in range(200):
-            os.kill(victim, signal.SIGSTOP)
-            held = held_by(backend, victim)
-            if held:
-                break
-            os.kill(victim, signal.SIGCONT)
-            time.sleep(0.005)
-        else:
-            raise AssertionError("the victim never held an unfinished item")
+        search_until = time.monotonic() + 30
+        while not held:
+            assert time.monotonic() < search_until, "no worker ever held an unfinished item"
+            assert proc.poll() is None, "the archive finished before a worker could be killed"
+            for pid in workers:
+                os.kill(pid, signal.SIGSTOP)
+                held = held_by(backend, pid)
+                if held:
+                    victim = pid
+                    break
+                os.kill(pid, signal.SIGCONT)
+            else:
+                time.sleep(0.002)
         os.kill(victim, signal.SIGKILL)
     except BaseException:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         proc.terminate()  # the parent stops the other workers
         proc.communicate(timeout=60)
         raise
     finally:
         # Never leave a stopped worker behind (a killed one may be reaped already).
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(victim, signal.SIGCONT)
+        if victim:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGCONT)
     assert all(attempts >= 1 for attempts in held.values())  # claimed to be copied
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -175,10 +186,10 @@ def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
     assert sorted(report["worker_exits"]) == [-signal.SIGKILL, 0, 0]
     assert "took over its items" in err
     rows = asyncio.run(ledger_rows(backend))
-    check_exactly_once(dest, rows, 40, size)
+    check_exactly_once(dest, rows, 80, size)
     # The others did the rest: the report counts every item, and each item the victim held
     # was claimed again by another worker (one more attempt) and finished by it.
-    assert report["totals"]["verified"] == 40
+    assert report["totals"]["verified"] == 80
     for sid in held:
         assert rows[sid].state.value == "verified" and rows[sid].worker is None
         assert rows[sid].attempts > held[sid]
