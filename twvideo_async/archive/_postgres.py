@@ -26,12 +26,21 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ConfigurationError, InvalidRequestError
 from ._keys import ArchiveItem
-from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerRow, State
-from ._rows import REFRESHABLE, SCHEMA_VERSION, STAMPS, check_lease, item_values, row_of
+from ._ledger import WORK_STATES, LedgerRow, State
+from ._ledger_sql import (
+    ORDER,
+    claim_filter,
+    insert_item,
+    insert_values,
+    item_assignments,
+    plan_move,
+    requeue_failed_sql,
+)
+from ._postgres_db import ITEMS, META, NOW, connect, create_tables, one, redact_dsn
+from ._rows import REFRESHABLE, check_lease, claim_scope, item_values, row_of
 
 if TYPE_CHECKING:
     import psycopg
@@ -39,80 +48,11 @@ if TYPE_CHECKING:
 __all__ = ["PostgresLedger", "redact_dsn"]
 
 T = TypeVar("T")
-ITEMS, META = "twvideo_archive_items", "twvideo_archive_meta"
-_NOW = "extract(epoch from now())::float8"
-# COLLATE "C": SIDs and dates order bytewise, exactly as in SQLite, whatever the database's locale.
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {META} (name TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS {ITEMS} (
-    sid TEXT COLLATE "C" PRIMARY KEY,
-    kind TEXT NOT NULL,
-    room_sid TEXT NOT NULL,
-    date_created TEXT COLLATE "C" NOT NULL,
-    size BIGINT,
-    extension TEXT NOT NULL,
-    status TEXT,
-    media_external_location TEXT,
-    raw TEXT,
-    state TEXT NOT NULL,
-    sha256 TEXT,
-    dest_key TEXT,
-    etag TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    reason TEXT,
-    worker TEXT,
-    lease_until DOUBLE PRECISION,
-    not_before DOUBLE PRECISION,
-    discovered_at DOUBLE PRECISION NOT NULL,
-    updated_at DOUBLE PRECISION NOT NULL,
-    archived_at DOUBLE PRECISION,
-    verified_at DOUBLE PRECISION,
-    deleted_at DOUBLE PRECISION
-);
-CREATE INDEX IF NOT EXISTS {ITEMS}_by_state ON {ITEMS} (state, not_before)
-"""
-_SCHEMA_LOCK = 0x7477_7669_6465_6F00  # "twvideo\0": one creator of the tables at a time
-_ITEM_COLUMNS = (
-    "room_sid",
-    "date_created",
-    "size",
-    "extension",
-    "status",
-    "media_external_location",
-    "raw",
+_INSERT = insert_item(ITEMS, "%s", NOW) + " ON CONFLICT (sid) DO NOTHING"
+_REFRESH = (
+    f"UPDATE {ITEMS} SET {item_assignments('%s')}, updated_at={NOW} "
+    "WHERE sid=%s AND state = ANY(%s)"
 )
-_ITEM_SET = (
-    "room_sid=%s, date_created=%s, size=%s, extension=%s, status=%s, "
-    "media_external_location=%s, raw=%s"
-)
-
-
-def redact_dsn(dsn: str) -> str:
-    """``dsn`` with its password (in the userinfo or a ``password=`` parameter) as ``***``."""
-    try:
-        parts = urlsplit(dsn)
-    except ValueError:
-        return "postgresql://***"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        netloc = f"{user}:***@{hostport}" if colon else f"{user}@{hostport}"
-    query = urlencode(
-        [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)]
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _secrets_of(dsn: str) -> list[str]:
-    found: list[str] = []
-    with contextlib.suppress(ValueError):
-        parts = urlsplit(dsn)
-        if parts.password:
-            found.append(parts.password)
-        found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
-    return [s for s in found if s]
 
 
 def _lock_key(name: str) -> int:
@@ -132,7 +72,6 @@ class PostgresLedger:
         if not isinstance(dsn, str) or not dsn.startswith(("postgresql://", "postgres://")):
             raise InvalidRequestError("a PostgreSQL ledger needs a postgresql:// URL")
         self._dsn = dsn
-        self._secrets = _secrets_of(dsn)
         self.location = redact_dsn(dsn)
         self._connect_timeout = connect_timeout
         self._conn: psycopg.AsyncConnection[Any] | None = None
@@ -145,31 +84,8 @@ class PostgresLedger:
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
     async def _open(self) -> psycopg.AsyncConnection[Any]:
-        try:
-            import psycopg
-            from psycopg.rows import dict_row
-        except ImportError:
-            raise ConfigurationError(
-                "a postgresql:// ledger needs psycopg: pip install 'twvideo_async[postgres]'"
-            ) from None
-        try:
-            return await psycopg.AsyncConnection.connect(
-                self._dsn,
-                autocommit=True,
-                row_factory=dict_row,
-                connect_timeout=max(1, round(self._connect_timeout)),
-            )
-        except psycopg.Error as exc:
-            # ``from None``: the driver's exception is not chained, only its scrubbed text kept.
-            raise ConfigurationError(
-                f"cannot open the ledger {self.location}: {self._scrub(str(exc)).strip()}"
-            ) from None
+        return await connect(self._dsn, self._connect_timeout)
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         conn = self._conn
@@ -180,29 +96,12 @@ class PostgresLedger:
         if conn is None:
             conn = await self._open()
             try:
-                await self._create(conn)
+                await create_tables(conn, self.location)
             except BaseException:
                 await conn.close()
                 raise
             self._conn = conn
         return conn
-
-    async def _create(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    await conn.execute(statement.encode())
-            found = await _one(conn, f"SELECT value FROM {META} WHERE name='schema'")
-            if found is None:
-                await conn.execute(
-                    f"INSERT INTO {META} VALUES ('schema', %s)".encode(), (SCHEMA_VERSION,)
-                )
-            elif found["value"] != SCHEMA_VERSION:
-                raise ConfigurationError(
-                    f"{self.location} holds a ledger of schema {found['value']}; this version "
-                    f"of twvideo_async reads schema {SCHEMA_VERSION}"
-                )
 
     async def _run(self, fn: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
         if self._closed:
@@ -252,7 +151,7 @@ class PostgresLedger:
         connection); yields whether this worker got it. Never waits."""
         conn = await self._open()
         try:
-            found = await _one(conn, "SELECT pg_try_advisory_lock(%s) AS got", (_lock_key(name),))
+            found = await one(conn, "SELECT pg_try_advisory_lock(%s) AS got", (_lock_key(name),))
             yield bool(found and found["got"])
         finally:
             await conn.close()
@@ -267,7 +166,7 @@ class PostgresLedger:
                     "ON CONFLICT DO NOTHING".encode(),
                     (url,),
                 )
-                found = await _one(conn, f"SELECT value FROM {META} WHERE name='destination'")
+                found = await one(conn, f"SELECT value FROM {META} WHERE name='destination'")
             if found is not None and found["value"] != url:
                 raise ConfigurationError(
                     f"the ledger {self.location} belongs to the destination {found['value']}, "
@@ -284,7 +183,7 @@ class PostgresLedger:
 
     async def _meta(self, key: str) -> str | None:
         async def get(conn: psycopg.AsyncConnection[Any]) -> str | None:
-            found = await _one(conn, f"SELECT value FROM {META} WHERE name=%s", (key,))
+            found = await one(conn, f"SELECT value FROM {META} WHERE name=%s", (key,))
             return None if found is None else str(found["value"])
 
         return await self._run(get)
@@ -310,21 +209,12 @@ class PostgresLedger:
             new = 0
             async with conn.transaction():
                 for item in unique:
-                    cur = await conn.execute(
-                        f"INSERT INTO {ITEMS} (sid, kind, room_sid, date_created, size, "
-                        "extension, status, media_external_location, raw, state, "
-                        f"discovered_at, updated_at) VALUES "
-                        f"(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,{_NOW},{_NOW}) "
-                        "ON CONFLICT (sid) DO NOTHING".encode(),
-                        (item.sid, item.kind, *item_values(item), State.DISCOVERED.value),
-                    )
+                    cur = await conn.execute(_INSERT.encode(), insert_values(item))
                     if cur.rowcount == 1:
                         new += 1
                         continue
                     await conn.execute(
-                        f"UPDATE {ITEMS} SET {_ITEM_SET}, updated_at={_NOW} "
-                        "WHERE sid=%s AND state = ANY(%s)".encode(),
-                        (*item_values(item), item.sid, list(REFRESHABLE)),
+                        _REFRESH.encode(), (*item_values(item), item.sid, list(REFRESHABLE))
                     )
             return new
 
@@ -340,26 +230,20 @@ class PostgresLedger:
         sids: Collection[str] | None = None,
         count_attempt: bool = False,
     ) -> list[LedgerRow]:
-        check_lease(worker, lease_seconds)
-        if limit < 1 or not states:
+        scope = claim_scope(worker, limit, lease_seconds, states, sids)
+        if scope is None:
             return []
-        wanted = [State(s).value for s in states]
-        chosen = list(sids) if sids is not None else None
-        if chosen is not None and not chosen:
-            return []
-        where = (
-            f"state = ANY(%s) AND (worker IS NULL OR lease_until < {_NOW}) "
-            f"AND (state != 'pending' OR not_before IS NULL OR not_before <= {_NOW})"
-        )
+        wanted, chosen = scope
+        where = claim_filter("state = ANY(%s)", NOW)
         params: list[Any] = [wanted]
         if chosen is not None:
             where += " AND sid = ANY(%s)"
             params.append(chosen)
         bump = ", attempts = attempts + 1" if count_attempt else ""
         query = (
-            f"UPDATE {ITEMS} SET worker=%s, lease_until={_NOW} + %s{bump} "
+            f"UPDATE {ITEMS} SET worker=%s, lease_until={NOW} + %s{bump} "
             f"WHERE sid IN (SELECT sid FROM {ITEMS} WHERE {where} "
-            "ORDER BY date_created, sid LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *"
+            f"{ORDER} LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING *"
         )
 
         async def claim(conn: psycopg.AsyncConnection[Any]) -> list[LedgerRow]:
@@ -376,7 +260,7 @@ class PostgresLedger:
         if not held:
             return 0
         return await self._count(
-            f"UPDATE {ITEMS} SET lease_until={_NOW} + %s WHERE worker=%s AND sid = ANY(%s)",
+            f"UPDATE {ITEMS} SET lease_until={NOW} + %s WHERE worker=%s AND sid = ANY(%s)",
             (float(lease_seconds), worker, held),
         )
 
@@ -390,33 +274,8 @@ class PostgresLedger:
         changes: Mapping[str, Any] | None = None,
         release: bool = True,
     ) -> bool:
-        changes = dict(changes or {})
-        unknown = set(changes) - CHANGE_FIELDS
-        if unknown:
-            raise InvalidRequestError(f"a transition cannot set {sorted(unknown)}")
-        from_state, to_state = State(from_state), State(to_state)
-        sets = ["state=%s", f"updated_at={_NOW}"]
-        values: list[Any] = [to_state.value]
-        # Column -> value; a change named explicitly wins over the item's field (as in SQLite,
-        # where the later assignment wins; PostgreSQL refuses a column assigned twice).
-        assign: dict[str, Any] = {}
-        item = changes.pop("item", None)
-        if item is not None:
-            assign.update(zip(_ITEM_COLUMNS, item_values(item), strict=True))
-        assign.update(changes)  # names checked against CHANGE_FIELDS above
-        for name, value in assign.items():
-            sets.append(f"{name}=%s")
-            values.append(value)
-        stamp = STAMPS.get(to_state)
-        if stamp is not None and (to_state != from_state or to_state is State.VERIFIED):
-            sets.append(f"{stamp}={_NOW}")
-        if release:
-            sets.append("worker=NULL, lease_until=NULL")
-        moved = await self._count(
-            f"UPDATE {ITEMS} SET {', '.join(sets)} WHERE sid=%s AND worker=%s AND state=%s",
-            (*values, sid, worker, from_state.value),
-        )
-        return moved == 1
+        move = plan_move(from_state, to_state, changes, release=release)
+        return await self._count(*move.update(sid, worker, ITEMS, "%s", NOW)) == 1
 
     async def release(self, worker: str, sids: Collection[str] | None = None) -> int:
         query = f"UPDATE {ITEMS} SET worker=NULL, lease_until=NULL WHERE worker=%s"
@@ -433,7 +292,7 @@ class PostgresLedger:
         async def reap(conn: psycopg.AsyncConnection[Any]) -> int:
             cur = await conn.execute(
                 f"SELECT DISTINCT worker FROM {ITEMS} WHERE worker IS NOT NULL "
-                f"AND lease_until >= {_NOW}".encode()
+                f"AND lease_until >= {NOW}".encode()
             )
             dead = [r["worker"] for r in await cur.fetchall() if is_dead(r["worker"])]
             if not dead:
@@ -447,11 +306,7 @@ class PostgresLedger:
         return await self._run(reap)
 
     async def requeue_failed(self) -> int:
-        return await self._count(
-            f"UPDATE {ITEMS} SET state='discovered', updated_at={_NOW} "
-            f"WHERE state='failed' AND (worker IS NULL OR lease_until < {_NOW})",
-            (),
-        )
+        return await self._count(requeue_failed_sql(ITEMS, NOW), ())
 
     async def _count(self, query: str, params: Sequence[Any]) -> int:
         async def run(conn: psycopg.AsyncConnection[Any]) -> int:
@@ -464,7 +319,7 @@ class PostgresLedger:
 
     async def get(self, sid: str) -> LedgerRow | None:
         async def get(conn: psycopg.AsyncConnection[Any]) -> LedgerRow | None:
-            found = await _one(conn, f"SELECT * FROM {ITEMS} WHERE sid=%s", (sid,))
+            found = await one(conn, f"SELECT * FROM {ITEMS} WHERE sid=%s", (sid,))
             return None if found is None else row_of(found)
 
         return await self._run(get)
@@ -506,21 +361,13 @@ class PostgresLedger:
 
     async def next_wakeup(self) -> float | None:
         async def wakeup(conn: psycopg.AsyncConnection[Any]) -> float | None:
-            found = await _one(
+            found = await one(
                 conn,
                 f"SELECT MIN(COALESCE(not_before, 0)) AS w FROM {ITEMS} WHERE state='pending'",
             )
             return None if found is None or found["w"] is None else float(found["w"])
 
         return await self._run(wakeup)
-
-
-async def _one(
-    conn: psycopg.AsyncConnection[Any], query: str, params: Sequence[Any] = ()
-) -> dict[str, Any] | None:
-    cur = await conn.execute(query.encode(), params)
-    found: dict[str, Any] | None = await cur.fetchone()
-    return found
 
 
 def _forget(tasks: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:

@@ -1,14 +1,10 @@
 """The default ledger: one SQLite file (stdlib ``sqlite3``), safe for several processes.
 
-WAL journal (readers never block the writer), ``synchronous=NORMAL`` (a committed transition
-survives any crash of the process, SIGKILL included; a power cut may roll back the last few, which
-the archive redoes safely: keys are deterministic, an object already there is verified by a
-re-read, and a delete already done at Twilio is recorded when the next ``delete_source`` finds
-it gone; ``FULL`` would cost an fsync per transition, about 4x slower verification here),
-``busy_timeout`` (processes sharing the file wait for each other instead of failing) and
-``BEGIN IMMEDIATE`` for every write (a claim reads and leases in one transaction, so two
-processes never lease the same row). All calls run on one dedicated thread that owns the
-connection: the event loop never waits on the disk.
+How the file is opened (WAL, ``synchronous=NORMAL``, ``busy_timeout``, the tables and their
+schema version) and the ``BEGIN IMMEDIATE`` transaction of every write are ``_sqlite_file``'s;
+a claim reads and leases in one such transaction, so two processes never lease the same row.
+All calls run on one dedicated thread that owns the connection: the event loop never waits on
+the disk.
 """
 
 from __future__ import annotations
@@ -26,47 +22,25 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, InvalidRequestError
 from ._keys import ArchiveItem
-from ._ledger import CHANGE_FIELDS, WORK_STATES, LedgerError, LedgerRow, State
-from ._rows import REFRESHABLE, SCHEMA_VERSION, STAMPS, check_lease, item_values, row_of
+from ._ledger import WORK_STATES, LedgerError, LedgerRow, State
+from ._ledger_sql import (
+    ORDER,
+    ROW_COLUMNS,
+    claim_filter,
+    insert_item,
+    insert_values,
+    item_assignments,
+    plan_move,
+    requeue_failed_sql,
+)
+from ._rows import REFRESHABLE, check_lease, claim_scope, item_values, row_of
+from ._sqlite_file import open_file, write
 
 __all__ = ["SQLiteLedger"]
 
 T = TypeVar("T")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS items (
-    sid TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    room_sid TEXT NOT NULL,
-    date_created TEXT NOT NULL,
-    size INTEGER,
-    extension TEXT NOT NULL,
-    status TEXT,
-    media_external_location TEXT,
-    raw TEXT,
-    state TEXT NOT NULL,
-    sha256 TEXT,
-    dest_key TEXT,
-    etag TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    reason TEXT,
-    worker TEXT,
-    lease_until REAL,
-    not_before REAL,
-    discovered_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    archived_at REAL,
-    verified_at REAL,
-    deleted_at REAL
-);
-CREATE INDEX IF NOT EXISTS items_by_state ON items (state, not_before);
-"""
-_COLUMNS = (
-    "sid, room_sid, date_created, size, extension, status, media_external_location, raw, "
-    "state, sha256, dest_key, etag, attempts, last_error, reason, worker, lease_until, "
-    "not_before, discovered_at, updated_at, archived_at, verified_at, deleted_at"
-)
+_INSERT = insert_item("items", "?", "?")
+_REQUEUE = requeue_failed_sql("items", "?")
 
 
 def _marks(values: Collection[Any]) -> str:
@@ -115,42 +89,11 @@ class SQLiteLedger:
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._conn
         if conn is None:
-            conn = self._conn = self._connect()
+            conn = self._conn = open_file(self.path, self._busy_ms)
         try:
             return fn(conn)
         except sqlite3.Error as exc:
             raise LedgerError(f"the ledger {self.path} failed: {exc}") from None
-
-    def _connect(self) -> sqlite3.Connection:
-        if self.path.parent and not self.path.parent.exists():
-            raise ConfigurationError(f"the ledger's directory {self.path.parent} does not exist")
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise ConfigurationError(f"{self.path}: SQLite could not use WAL mode ({mode})")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            with _write(conn):
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                found = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-                if found is None:
-                    conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-                elif found[0] != SCHEMA_VERSION:
-                    raise ConfigurationError(
-                        f"{self.path} is a ledger of schema {found[0]}; this version of "
-                        f"twvideo_async reads schema {SCHEMA_VERSION}"
-                    )
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise ConfigurationError(f"{self.path} is not a usable ledger: {exc}") from None
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -211,7 +154,7 @@ class SQLiteLedger:
 
     async def bind_destination(self, url: str) -> None:
         def bind(conn: sqlite3.Connection) -> None:
-            with _write(conn):
+            with write(conn):
                 found = conn.execute("SELECT value FROM meta WHERE name='destination'").fetchone()
                 if found is None:
                     conn.execute("INSERT INTO meta VALUES ('destination', ?)", (url,))
@@ -238,7 +181,7 @@ class SQLiteLedger:
 
     async def set_cursor(self, name: str, value: str) -> None:
         def put(conn: sqlite3.Connection) -> None:
-            with _write(conn):
+            with write(conn):
                 conn.execute(
                     "INSERT INTO meta VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=?",
                     (f"cursor:{name}", value, value),
@@ -256,7 +199,7 @@ class SQLiteLedger:
 
         def upsert(conn: sqlite3.Connection) -> int:
             sids = [item.sid for item in items]
-            with _write(conn):
+            with write(conn):
                 known = {
                     r[0]
                     for r in conn.execute(
@@ -266,25 +209,12 @@ class SQLiteLedger:
                 for item in items:
                     if item.sid in known:
                         conn.execute(
-                            "UPDATE items SET room_sid=?, date_created=?, size=?, extension=?, "
-                            "status=?, media_external_location=?, raw=?, updated_at=? "
+                            f"UPDATE items SET {item_assignments('?')}, updated_at=? "
                             f"WHERE sid=? AND state IN ({_marks(REFRESHABLE)})",
                             (*item_values(item), now, item.sid, *REFRESHABLE),
                         )
                     else:
-                        conn.execute(
-                            "INSERT INTO items (sid, kind, room_sid, date_created, size, "
-                            "extension, status, media_external_location, raw, state, "
-                            "discovered_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                            (
-                                item.sid,
-                                item.kind,
-                                *item_values(item),
-                                State.DISCOVERED.value,
-                                now,
-                                now,
-                            ),
-                        )
+                        conn.execute(_INSERT, (*insert_values(item), now, now))
             return len(items) - len(known)
 
         return await self._run(upsert)
@@ -299,29 +229,23 @@ class SQLiteLedger:
         sids: Collection[str] | None = None,
         count_attempt: bool = False,
     ) -> list[LedgerRow]:
-        check_lease(worker, lease_seconds)
-        if limit < 1 or not states:
+        scope = claim_scope(worker, limit, lease_seconds, states, sids)
+        if scope is None:
             return []
-        wanted = [State(s).value for s in states]
-        chosen = list(sids) if sids is not None else None
-        if chosen is not None and not chosen:
-            return []
+        wanted, chosen = scope
 
         def claim(conn: sqlite3.Connection) -> list[LedgerRow]:
             now = self._clock()
-            where = (
-                f"state IN ({_marks(wanted)}) AND (worker IS NULL OR lease_until < ?) "
-                "AND (state != 'pending' OR not_before IS NULL OR not_before <= ?)"
-            )
+            where = claim_filter(f"state IN ({_marks(wanted)})", "?")
             params: list[Any] = [*wanted, now, now]
             if chosen is not None:
                 where += f" AND sid IN ({_marks(chosen)})"
                 params += chosen
-            with _write(conn):
+            with write(conn):
                 found = [
                     r[0]
                     for r in conn.execute(
-                        f"SELECT sid FROM items WHERE {where} ORDER BY date_created, sid LIMIT ?",
+                        f"SELECT sid FROM items WHERE {where} {ORDER} LIMIT ?",
                         (*params, limit),
                     )
                 ]
@@ -334,8 +258,7 @@ class SQLiteLedger:
                     (worker, now + lease_seconds, *found),
                 )
                 rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM items WHERE sid IN ({_marks(found)}) "
-                    "ORDER BY date_created, sid",
+                    f"SELECT {ROW_COLUMNS} FROM items WHERE sid IN ({_marks(found)}) {ORDER}",
                     found,
                 ).fetchall()
             return [row_of(r) for r in rows]
@@ -349,7 +272,7 @@ class SQLiteLedger:
             return 0
 
         def renew(conn: sqlite3.Connection) -> int:
-            with _write(conn):
+            with write(conn):
                 cursor = conn.execute(
                     f"UPDATE items SET lease_until=? WHERE worker=? AND sid IN ({_marks(held)})",
                     (self._clock() + lease_seconds, worker, *held),
@@ -368,40 +291,14 @@ class SQLiteLedger:
         changes: Mapping[str, Any] | None = None,
         release: bool = True,
     ) -> bool:
-        changes = dict(changes or {})
-        unknown = set(changes) - CHANGE_FIELDS
-        if unknown:
-            raise InvalidRequestError(f"a transition cannot set {sorted(unknown)}")
-        from_state, to_state = State(from_state), State(to_state)
-        sets = ["state=?", "updated_at=?"]
-        now = self._clock()
-        values: list[Any] = [to_state.value, now]
-        item = changes.pop("item", None)
-        if item is not None:
-            sets.append(
-                "room_sid=?, date_created=?, size=?, extension=?, status=?, "
-                "media_external_location=?, raw=?"
-            )
-            values += item_values(item)
-        for name, value in changes.items():
-            sets.append(f"{name}=?")
-            values.append(value)
-        stamp = STAMPS.get(to_state)
-        if stamp is not None and (to_state != from_state or to_state is State.VERIFIED):
-            sets.append(f"{stamp}=?")
-            values.append(now)
-        if release:
-            sets.append("worker=NULL, lease_until=NULL")
+        move = plan_move(from_state, to_state, changes, release=release)
+        query, params = move.update(sid, worker, "items", "?", "?", (self._clock(),))
 
-        def move(conn: sqlite3.Connection) -> bool:
-            with _write(conn):
-                cursor = conn.execute(
-                    f"UPDATE items SET {', '.join(sets)} WHERE sid=? AND worker=? AND state=?",
-                    (*values, sid, worker, from_state.value),
-                )
-            return cursor.rowcount == 1
+        def run(conn: sqlite3.Connection) -> bool:
+            with write(conn):
+                return conn.execute(query, params).rowcount == 1
 
-        return await self._run(move)
+        return await self._run(run)
 
     async def release(self, worker: str, sids: Collection[str] | None = None) -> int:
         chosen = None if sids is None else list(sids)
@@ -414,7 +311,7 @@ class SQLiteLedger:
                     return 0
                 query += f" AND sid IN ({_marks(chosen)})"
                 params += chosen
-            with _write(conn):
+            with write(conn):
                 return conn.execute(query, params).rowcount
 
         return await self._run(release)
@@ -422,7 +319,7 @@ class SQLiteLedger:
     async def release_dead(self, is_dead: Callable[[str], bool]) -> int:
         def reap(conn: sqlite3.Connection) -> int:
             now = self._clock()
-            with _write(conn):
+            with write(conn):
                 holders = [
                     r[0]
                     for r in conn.execute(
@@ -444,12 +341,8 @@ class SQLiteLedger:
 
     async def requeue_failed(self) -> int:
         def requeue(conn: sqlite3.Connection) -> int:
-            with _write(conn):
-                return conn.execute(
-                    "UPDATE items SET state='discovered', updated_at=? "
-                    "WHERE state='failed' AND (worker IS NULL OR lease_until < ?)",
-                    (self._clock(), self._clock()),
-                ).rowcount
+            with write(conn):
+                return conn.execute(_REQUEUE, (self._clock(), self._clock())).rowcount
 
         return await self._run(requeue)
 
@@ -457,7 +350,7 @@ class SQLiteLedger:
 
     async def get(self, sid: str) -> LedgerRow | None:
         def get(conn: sqlite3.Connection) -> LedgerRow | None:
-            found = conn.execute(f"SELECT {_COLUMNS} FROM items WHERE sid=?", (sid,)).fetchone()
+            found = conn.execute(f"SELECT {ROW_COLUMNS} FROM items WHERE sid=?", (sid,)).fetchone()
             return None if found is None else row_of(found)
 
         return await self._run(get)
@@ -479,7 +372,8 @@ class SQLiteLedger:
 
         def page(conn: sqlite3.Connection) -> list[LedgerRow]:
             found = conn.execute(
-                f"SELECT {_COLUMNS} FROM items WHERE {' AND '.join(clauses)} ORDER BY sid LIMIT ?",
+                f"SELECT {ROW_COLUMNS} FROM items WHERE {' AND '.join(clauses)} "
+                "ORDER BY sid LIMIT ?",
                 (*params, limit),
             ).fetchall()
             return [row_of(r) for r in found]
@@ -503,16 +397,3 @@ class SQLiteLedger:
             return None if found[0] is None else float(found[0])
 
         return await self._run(wakeup)
-
-
-class _write:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any error)."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
