@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cli import REPO, Server, _child_env, run_worker
+from .cli import Server, _child_env, run_worker
 from .settings import Settings
 
 # (server CPU, client CPU); -1: not pinned (pin_to_cpu leaves a CPU it does not have alone)
@@ -103,12 +103,6 @@ def gil_check() -> str:
     )
 
 
-def _before_env(code: Path) -> dict[str, str]:
-    env = _child_env()
-    env["PYTHONPATH"] = os.pathsep.join([str(code.resolve()), str(REPO)])
-    return env
-
-
 def run_layout(
     layout: str, repeats: int, before: Path | None, base: Settings
 ) -> list[dict[str, Any]]:
@@ -121,7 +115,7 @@ def run_layout(
         for repeat in range(repeats):
             shift = repeat % len(clients)
             for client in [*clients[shift:], *clients[:shift]]:
-                env = _before_env(before) if client == "before" and before else None
+                env = _child_env(before) if client == "before" and before else None
                 worker_client = "ours" if client == "before" else client
                 result = run_worker("download", worker_client, settings, server, env=env)
                 result.update(client=client, repeat=repeat, layout=layout, load=load())

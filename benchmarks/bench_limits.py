@@ -35,7 +35,7 @@ from . import limit_shapes
 from .harness import run_pool, video_client
 from .limit_shapes import ROOM_SID
 from .previous_throttle import AimdPacer, PreviousThrottle
-from .settings import CLIENT_CPU, pin_to_cpu
+from .settings import CLIENT_CPU, SERVER_CPU, SHAPE_TITLES, Settings, pin_to_cpu
 
 REPO = Path(__file__).resolve().parent.parent
 GOAL_RATIO, GOAL_REQUESTS = 1.1, 1.3
@@ -55,32 +55,39 @@ LABELS = {
     "aimd": "bare AIMD pacer",
     "known": "calibration: max_concurrency set to the cap",
 }
-TITLES = {
-    "leaky": "leaky bucket (nginx limit_req)",
-    "token": "token bucket",
-    "concurrency": "concurrency cap",
-    "schedule": "rate that changes",
-    "window": "fixed window",
-}
+TITLES = SHAPE_TITLES
 
 
 def _clock() -> float:
     return time.monotonic()
 
 
-def shapes_for(quick: bool) -> tuple[list[limit_shapes.Shape], dict[str, int]]:
-    """The issue's shapes and sizes, or a quarter-size version of each (``--quick``)."""
-    if not quick:
+SIZES = ("full", "quick", "smoke")
+
+
+def shapes_for(size: str) -> tuple[list[limit_shapes.Shape], dict[str, int]]:
+    """The issue's shapes and sizes (``full``), a quarter-size version of each (``quick``), or
+    one small enough for the test suite's smoke run (``smoke``: seconds, not a measurement)."""
+    if size == "full":
         return limit_shapes.issue_shapes(), dict(limit_shapes.ISSUE_CALLS)
-    shapes: list[limit_shapes.Shape] = [
-        limit_shapes.LeakyBucket(200.0, 20, clock=_clock),
-        limit_shapes.TokenBucket(50.0, 50, clock=_clock),
-        limit_shapes.ConcurrencyCap(20, 0.05, clock=_clock),
-        limit_shapes.RateSchedule([(0.5, 200.0), (1.5, 50.0), (1.0, 200.0)], 20, clock=_clock),
-        limit_shapes.FixedWindow(100, 1.0, clock=_clock),
+    if size == "quick":
+        shapes: list[limit_shapes.Shape] = [
+            limit_shapes.LeakyBucket(200.0, 20, clock=_clock),
+            limit_shapes.TokenBucket(50.0, 50, clock=_clock),
+            limit_shapes.ConcurrencyCap(20, 0.05, clock=_clock),
+            limit_shapes.RateSchedule([(0.5, 200.0), (1.5, 50.0), (1.0, 200.0)], 20, clock=_clock),
+            limit_shapes.FixedWindow(100, 1.0, clock=_clock),
+        ]
+        calls = {"leaky": 500, "token": 250, "concurrency": 500, "schedule": 500, "window": 250}
+        return shapes, calls
+    shapes = [
+        limit_shapes.LeakyBucket(200.0, 10, clock=_clock),
+        limit_shapes.TokenBucket(100.0, 10, clock=_clock),
+        limit_shapes.ConcurrencyCap(10, 0.02, clock=_clock),
+        limit_shapes.RateSchedule([(0.2, 200.0), (0.3, 100.0), (0.2, 200.0)], 10, clock=_clock),
+        limit_shapes.FixedWindow(40, 1.0, clock=_clock),
     ]
-    calls = {"leaky": 500, "token": 250, "concurrency": 500, "schedule": 500, "window": 250}
-    return shapes, calls
+    return shapes, {"leaky": 80, "token": 60, "concurrency": 80, "schedule": 80, "window": 60}
 
 
 async def _control(origin: str, action: str) -> dict[str, int]:
@@ -121,11 +128,11 @@ async def run_once(
 
 
 def start_server(
-    shapes: Sequence[limit_shapes.Shape],
+    shapes: Sequence[limit_shapes.Shape], cpu: int = SERVER_CPU
 ) -> tuple[subprocess.Popen[str], dict[str, int]]:
     specs = json.dumps([limit_shapes.describe(s) for s in shapes])
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.limit_shapes", specs],
+        [sys.executable, "-m", "benchmarks.limit_shapes", specs, str(cpu)],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -182,7 +189,59 @@ def render(runs: list[dict[str, Any]], shapes: Sequence[limit_shapes.Shape],
     return "\n".join(lines)
 
 
+# ``python -m benchmarks --cases limits`` names its clients after the throttles.
+MATRIX_CLIENTS = {
+    "limits_now": "current",
+    "limits_previous": "previous",
+    "limits_aimd": "aimd",
+    "limits_known": "known",
+}
+
+
+def measure(throttle: str, settings: Settings) -> dict[str, Any]:
+    """Every shape against one throttle, as case (h) of ``python -m benchmarks`` reads it: one
+    flat record (``<shape>_vs_ideal``, ``<shape>_requests_per_call``, ``<shape>_errors`` and
+    the worst of each), from a fresh limit-shapes server of its own."""
+    shapes, calls = shapes_for(settings.limits_size)
+    shapes = [s for s in shapes if THROTTLES[throttle](s) is not None]
+    process, ports = start_server(shapes, settings.server_cpu)
+    figures: dict[str, Any] = {"shapes": [s.name for s in shapes]}
+    try:
+        for shape in shapes:
+            origin = f"http://127.0.0.1:{ports[shape.name]}"
+            options = THROTTLES[throttle](shape) or {}
+            result = asyncio.run(
+                run_once(origin, options, calls[shape.name], settings.limits_concurrency)
+            )
+            ideal = shape.ideal(calls[shape.name])
+            figures[f"{shape.name}_wall_s"] = result["wall_s"]
+            figures[f"{shape.name}_ideal_s"] = ideal
+            figures[f"{shape.name}_vs_ideal"] = result["wall_s"] / ideal
+            figures[f"{shape.name}_requests_per_call"] = result["requests_per_call"]
+            figures[f"{shape.name}_errors"] = result["errors"]
+    finally:
+        stop_server(process)
+    names = figures["shapes"]
+    figures["worst_vs_ideal"] = max(figures[f"{n}_vs_ideal"] for n in names)
+    figures["requests_per_call"] = max(figures[f"{n}_requests_per_call"] for n in names)
+    figures["errors"] = sum(figures[f"{n}_errors"] for n in names)
+    return figures
+
+
+def worker(argv: Sequence[str]) -> int:
+    """``python -m benchmarks.bench_limits --worker CLIENT SETTINGS_JSON``: one JSON line."""
+    client, settings_json = argv[:2]
+    settings = Settings.from_json(settings_json)
+    pinned = pin_to_cpu(settings.client_cpu)
+    figures = measure(MATRIX_CLIENTS[client], settings)
+    print(json.dumps({"case": "limits", "client": client, "pinned": pinned, **figures}))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--worker"]:
+        return worker(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_limits")
     parser.add_argument("--quick", action="store_true", help="quarter sizes (about a minute)")
     parser.add_argument("--repeats", type=int, default=1)
@@ -191,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--throttles", default=",".join(THROTTLES))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    shapes, calls = shapes_for(args.quick)
+    shapes, calls = shapes_for("quick" if args.quick else "full")
     wanted = [s.strip() for s in args.shapes.split(",") if s.strip()]
     throttles = [t.strip() for t in args.throttles.split(",") if t.strip()]
     unknown = sorted(set(wanted) - set(TITLES)) + sorted(set(throttles) - set(THROTTLES))

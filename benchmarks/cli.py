@@ -26,6 +26,7 @@ from .settings import (
     CLIENT_LABELS,
     CLIENTS,
     DEFAULT_CASES,
+    LIMIT_CLIENTS,
     S3_CLIENTS,
     SHARED_CLIENTS,
     Settings,
@@ -50,8 +51,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cases",
         default=",".join(DEFAULT_CASES),
-        help=f"comma-separated subset of {','.join(CASES)} (or their letters a-g); default "
-        "all but shared (4 processes sharing one limit through Redis: slow, ask for it)",
+        help=f"comma-separated subset of {','.join(CASES)} (or their letters a-h); default "
+        "all but shared (4 processes sharing one limit through Redis) and limits (five shapes "
+        "of server-side limit against four throttles, ~6 minutes a repeat): ask for those",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also run the fetch and download cases with the twvideo_async package found in "
+        "DIR (e.g. `git archive OLD twvideo_async | tar -x -C DIR`), for a before/after table",
     )
     parser.add_argument(
         "--one-core",
@@ -66,7 +75,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run each worker under cProfile and write DIR/<case>-<client>-<repeat>.prof",
     )
     args = parser.parse_args(argv)
-    letters = dict(zip("abcdefg", CASES, strict=True))
+    letters = dict(zip("abcdefgh", CASES, strict=True))
     cases = [letters.get(c.strip(), c.strip()) for c in args.cases.split(",") if c.strip()]
     unknown = sorted(set(cases) - set(CASES))
     if unknown or not cases:
@@ -76,14 +85,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.repeats = 1 if args.smoke else 5
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
+    if args.before is not None and not (args.before / "twvideo_async").is_dir():
+        parser.error(f"--before: no twvideo_async package in {args.before}")
     return args
 
 
-def _child_env() -> dict[str, str]:
+def _child_env(before: Path | None = None) -> dict[str, str]:
+    """The workers' environment; with ``before``, its ``twvideo_async`` shadows this one."""
     env = dict(os.environ)
     for name in ("TWILIO_EDGE", "TWILIO_REGION"):
         env.pop(name, None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    paths = [str(before.resolve())] if before is not None else []
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [*paths, str(REPO), env.get("PYTHONPATH")]))
     return env
 
 
@@ -149,6 +162,9 @@ def run_worker(
     if case == "shared":  # its own emulator, redis-server and worker processes, unpinned
         command = [sys.executable, "-m", "benchmarks.bench_shared_limit", case, client]
         command.append(settings.to_json())
+    if case == "limits":  # its own limit-shapes server
+        command = [sys.executable, "-m", "benchmarks.bench_limits", "--worker", client]
+        command.append(settings.to_json())
     if profile is not None:
         command.append(str(profile))
     try:
@@ -186,7 +202,10 @@ def run_matrix(
     settings: Settings,
     server: Server,
     profile_dir: Path | None = None,
+    before: Path | None = None,
 ) -> list[dict[str, Any]]:
+    """Every case x client ``repeats`` times, rotating the client order each repeat. The
+    ``before`` client is ours run from the older package in ``before``."""
     runs: list[dict[str, Any]] = []
     plans = {case: [c for c in case_clients(case) if c in clients] for case in cases}
     total = repeats * sum(len(plan) for plan in plans.values())
@@ -198,7 +217,12 @@ def run_matrix(
                 profile = None
                 if profile_dir is not None:
                     profile = profile_dir.resolve() / f"{case}-{client}-{repeat}.prof"
-                result = run_worker(case, client, settings, server, profile)
+                if client == "before":
+                    env = _child_env(before)
+                    result = run_worker(case, "ours", settings, server, profile, env)
+                    result["client"] = "before"
+                else:
+                    result = run_worker(case, client, settings, server, profile)
                 result["repeat"] = repeat
                 runs.append(result)
                 print(_progress(result, len(runs), total), file=sys.stderr, flush=True)
@@ -232,6 +256,9 @@ def render(
     if twilio_note:
         lines.append(f"Note: {twilio_note}")
     lines += ["", report.results_table(rows, cases), "", targets_md]
+    issue = report.issue_table(rows)
+    if issue:
+        lines += ["", "Issue 17, before and now, from this run:", "", issue]
     failures = [r for r in runs if "error" in r]
     if failures:
         lines += ["", "Failed runs:"]
@@ -264,6 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes = [twilio_note] if twilio_note else []
     if "shared" in args.cases:
         clients += SHARED_CLIENTS
+    if "limits" in args.cases:
+        clients += LIMIT_CLIENTS
+    if args.before is not None:
+        clients.append("before")
     if "archive" in args.cases:
         clients += [c for c in case_clients("archive") if c not in clients]
         if not s3.available():
@@ -279,7 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             server.ports.update(s3_server.ports)
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
-        runs = run_matrix(args.cases, clients, args.repeats, settings, server, args.profile)
+        runs = run_matrix(
+            args.cases, clients, args.repeats, settings, server, args.profile, args.before
+        )
     finally:
         server.stop()
         if s3_server is not None:

@@ -374,7 +374,7 @@ def main(argv: list[str]) -> int:
     from .settings import SERVER_CPU, pin_to_cpu
 
     specs = json.loads(argv[0]) if argv else [describe(s) for s in issue_shapes()]
-    pin_to_cpu(SERVER_CPU)
+    pin_to_cpu(int(argv[1]) if len(argv) > 1 else SERVER_CPU)
     asyncio.run(_serve(specs))
     return 0
 

@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .settings import CLIENT_LABELS, S3_CLIENTS, Settings, case_clients
+from .settings import CLIENT_LABELS, S3_CLIENTS, SHAPE_TITLES, Settings, case_clients
 
 Run = Mapping[str, Any]
 
@@ -34,6 +34,7 @@ METRICS = {
     "import": Metric("import_ms", "ms", False, 1),
     "archive": Metric("rate", "MiB/s", True),
     "shared": Metric("wall_vs_ideal", "x ideal", False, 2),
+    "limits": Metric("worst_vs_ideal", "x ideal (worst shape)", False, 2),
 }
 CASE_TITLES = {
     "fetch": "(a) fetch one room",
@@ -43,9 +44,13 @@ CASE_TITLES = {
     "import": "(e) import time",
     "archive": "(f) archive media",
     "shared": "(g) 4 processes, one account limit",
+    "limits": "(h) five shapes of limit",
 }
 # Issue 15's goals for case (g), printed beside each figure.
 SHARED_GOALS = {"wall_vs_ideal": 1.3, "requests_per_call": 1.1}
+# Issue 17's goals for case (h), per shape, and for the fetch and download cases.
+LIMIT_GOALS = {"vs_ideal": 1.1, "requests_per_call": 1.3}
+FETCH_GOAL, DOWNLOAD_GOAL = 1.0, 0.95
 CPU_UNITS = {
     "fetch": "µs/req",
     "list": "µs/item",
@@ -111,6 +116,8 @@ def _details(row: Row) -> str:
             parts[-1] += f" (one run: {kinds[0]})"
     if case == "shared":
         parts += _shared_details(row)
+    if case == "limits":
+        parts += _limits_details(row)
     # /proc CPU times tick every 10 ms: a share of 0 only means the run was too short to see.
     if case in ("fetch", "list", "download", "archive") and row.median("server_cpu_share") > 0:
         parts.append(f"server CPU {row.median('server_cpu_share'):.0%}")
@@ -137,6 +144,16 @@ def _shared_details(row: Row) -> list[str]:
         f"{SHARED_GOALS['requests_per_call']:g}",
         f"{ranged('server_429s', 0)} server 429s",
         f"{fmt(sum(errors))} errors in {len(errors)} runs",
+    ]
+
+
+def _limits_details(row: Row) -> list[str]:
+    """Case (h): each shape's x ideal and requests per call (medians), errors (all runs)."""
+    names = row.runs[0]["shapes"]
+    return [
+        f"{n} {row.median(f'{n}_vs_ideal'):.2f}x, {row.median(f'{n}_requests_per_call'):.2f} "
+        f"req/call, {sum(row.values(f'{n}_errors')):.0f} errors"
+        for n in names
     ]
 
 
@@ -240,8 +257,9 @@ def targets(s: Settings) -> list[Target]:
 
     ours = "ours"
     return [
-        Target("fetch req/s: ours / raw >= 0.95", (("fetch", "raw"), ("fetch", ours)),
-               ratio("fetch", "raw"), lambda v: v >= 0.95, x),
+        Target(f"fetch req/s: ours / raw >= {FETCH_GOAL}", (("fetch", "raw"), ("fetch", ours)),
+               interleaved_ratio("fetch", "raw"), lambda v: v >= FETCH_GOAL, x,
+               ratio_spread("fetch", "raw")),
         Target("list items/s: ours / raw >= 1.0", (("list", "raw"), ("list", ours)),
                ratio("list", "raw"), lambda v: v >= 1.0, x),
         Target("download MiB/s: ours / raw >= 0.95", (("download", "raw"), ("download", ours)),
@@ -275,11 +293,99 @@ def targets(s: Settings) -> list[Target]:
         Target("shared limit: zero errors (all runs)", (("shared", "redis_shared"),),
                lambda rows: sum(rows[("shared", "redis_shared")].values("errors")),
                lambda v: v == 0, lambda v: f"{v:.0f} errors"),
+        *_limit_targets(),
         Target(f"archive one {s.archive_big_size / 2**20:g} MiB file to S3: peak RSS growth "
                "< 64 MiB (worst run)", (("archive", "s3_big"),),
                lambda rows: max(rows[("archive", "s3_big")].values("rss_growth_mib")),
                lambda v: v < 64, lambda v: f"{v:.1f} MiB"),
     ]  # fmt: skip
+
+
+def _limit_targets() -> list[Target]:
+    """Case (h): each shape within its goal with the current throttle (medians over repeats)."""
+    now = ("limits", "limits_now")
+
+    def shape_ratio(name: str) -> Callable[[Mapping[tuple[str, str], Row]], float]:
+        return lambda rows: rows[now].median(f"{name}_vs_ideal")
+
+    def worst_requests(rows: Mapping[tuple[str, str], Row]) -> float:
+        row = rows[now]
+        return max(row.median(f"{n}_requests_per_call") for n in row.runs[0]["shapes"])
+
+    goal, per_call = LIMIT_GOALS["vs_ideal"], LIMIT_GOALS["requests_per_call"]
+    found = [
+        Target(f"limit shapes: {title} <= {goal}x ideal", (now,), shape_ratio(name),
+               lambda v: v <= goal, lambda v: f"{v:.2f}x")
+        for name, title in SHAPE_TITLES.items()
+    ]  # fmt: skip
+    found.append(Target(f"limit shapes: <= {per_call} requests per call (worst shape)", (now,),
+                        worst_requests, lambda v: v <= per_call, lambda v: f"{v:.2f}"))  # fmt: skip
+    found.append(Target("limit shapes: zero errors (all runs, all shapes)", (now,),
+                        lambda rows: sum(rows[now].values("errors")), lambda v: v == 0,
+                        lambda v: f"{v:.0f} errors"))  # fmt: skip
+    return found
+
+
+def _shape_cell(row: Row | None, name: str) -> str:
+    if row is None or name not in row.runs[0]["shapes"]:
+        return "n/a"
+    errors = sum(row.values(f"{name}_errors"))
+    return (
+        f"{row.median(f'{name}_vs_ideal'):.2f}x ideal, "
+        f"{row.median(f'{name}_requests_per_call'):.2f} req/call, {errors:.0f} errors"
+    )
+
+
+def issue_table(rows: Mapping[tuple[str, str], Row]) -> str:
+    """Issue 17's table from this one run: each goal, the design before and now.
+
+    "Before" is the previous throttle for the limit shapes and the ``--before DIR`` package for
+    fetch and download; ratios against raw aiohttp are medians of per-repeat ratios."""
+    lines = [
+        "| Case | Goal | Before | Now | Now meets the goal |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    now, previous = rows.get(("limits", "limits_now")), rows.get(("limits", "limits_previous"))
+    known = rows.get(("limits", "limits_known"))
+    goal, per_call = LIMIT_GOALS["vs_ideal"], LIMIT_GOALS["requests_per_call"]
+    for name, title in SHAPE_TITLES.items():
+        if now is None or name not in now.runs[0]["shapes"]:
+            continue
+        met = (
+            now.median(f"{name}_vs_ideal") <= goal
+            and now.median(f"{name}_requests_per_call") <= per_call
+            and sum(now.values(f"{name}_errors")) == 0
+        )
+        cell = _shape_cell(now, name)
+        if known is not None and name in known.runs[0]["shapes"]:
+            cell += f" (cap known in advance: {known.median(f'{name}_vs_ideal'):.2f}x)"
+        lines.append(
+            f"| {title} | <= {goal}x ideal, <= {per_call} req/call, 0 errors | "
+            f"{_shape_cell(previous, name)} | {cell} | {'yes' if met else '**no**'} |"
+        )
+    for case, goal_ratio in (("fetch", FETCH_GOAL), ("download", DOWNLOAD_GOAL)):
+        if (case, "raw") not in rows or (case, "ours") not in rows:
+            continue
+        mine = statistics.median(paired_ratios(rows, case, "ours", "raw") or [0.0])
+        before = ""
+        if (case, "before") in rows:
+            old = paired_ratios(rows, case, "before", "raw")
+            before = f"{statistics.median(old):.2f}x raw" if old else ""
+        text, met = f"{mine:.2f}x raw", mine >= goal_ratio
+        goal_text = f">= {goal_ratio}x raw aiohttp"
+        if case == "download":
+            worst = max(rows[(case, "ours")].values("rss_growth_mib"))
+            text += f", peak RSS +{worst:.1f} MiB"
+            met = met and worst < 64
+            goal_text += ", RSS growth < 64 MiB"
+            if (case, "before") in rows:
+                old_rss = max(rows[(case, "before")].values("rss_growth_mib"))
+                before += f", peak RSS +{old_rss:.1f} MiB"
+        lines.append(
+            f"| {CASE_TITLES[case]} | {goal_text} | {before or 'n/a'} | {text} | "
+            f"{'yes' if met else '**no**'} |"
+        )
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def target_table(

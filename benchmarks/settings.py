@@ -23,15 +23,26 @@ ROOM_SID = "RM" + "a" * 32
 SERVER_CPU = 1
 CLIENT_CPU = 0
 
-CASES = ("fetch", "list", "download", "ratelimit", "import", "archive", "shared")
-# Case (g) runs 2 x repeats rounds of many processes for ~20 s each: asked for by name only.
-DEFAULT_CASES = tuple(case for case in CASES if case != "shared")
+CASES = ("fetch", "list", "download", "ratelimit", "import", "archive", "shared", "limits")
+# Case (g) runs 2 x repeats rounds of many processes for ~20 s each, case (h) about 6 minutes
+# per repeat: asked for by name only.
+DEFAULT_CASES = tuple(case for case in CASES if case not in ("shared", "limits"))
 CLIENTS = ("raw", "twilio", "ours")
 # The archive case compares ways of copying media out rather than the three clients.
 ARCHIVE_CLIENTS = ("raw", "download_many", "archive_local", "raw_s3", "archive_s3", "s3_big")
 S3_CLIENTS = ("raw_s3", "archive_s3", "s3_big")
 # The shared-limit case compares per-process throttles with one shared through Redis.
 SHARED_CLIENTS = ("per_process", "redis_shared")
+# The limit-shapes case compares throttles: now, the previous design, a bare AIMD pacer, and a
+# client told the concurrency cap in advance (what the machine itself allows).
+LIMIT_CLIENTS = ("limits_now", "limits_previous", "limits_aimd", "limits_known")
+SHAPE_TITLES = {
+    "leaky": "leaky bucket (nginx limit_req)",
+    "token": "token bucket",
+    "concurrency": "concurrency cap",
+    "schedule": "rate that changes",
+    "window": "fixed window",
+}
 CLIENT_LABELS = {
     "raw": "raw aiohttp",
     "twilio": "twilio-python",
@@ -43,6 +54,11 @@ CLIENT_LABELS = {
     "s3_big": "archive one big file to S3",
     "per_process": "AdaptiveThrottle in each process",
     "redis_shared": "one RedisThrottle (shared)",
+    "limits_now": "AdaptiveThrottle (now)",
+    "limits_previous": "previous throttle",
+    "limits_aimd": "bare AIMD pacer",
+    "limits_known": "calibration: cap known in advance",
+    "before": "twvideo_async before (--before)",
 }
 BIG_SID = "RT" + "b" * 32  # the storage server serves archive_big_size bytes for this one
 
@@ -50,6 +66,10 @@ BIG_SID = "RT" + "b" * 32  # the storage server serves archive_big_size bytes fo
 def case_clients(case: str) -> tuple[str, ...]:
     if case == "shared":
         return SHARED_CLIENTS
+    if case == "limits":
+        return LIMIT_CLIENTS
+    if case in ("fetch", "download"):
+        return (*CLIENTS, "before")  # "before" runs only with --before DIR
     return ARCHIVE_CLIENTS if case == "archive" else CLIENTS
 
 
@@ -91,6 +111,9 @@ class Settings:
     shared_tasks: int = 16
     shared_rps: float = 100.0
     shared_retry_after: float = 1.0
+    # (h) five shapes of server-side limit (benchmarks.bench_limits): "full" is issue 17's sizes
+    limits_size: str = "full"
+    limits_concurrency: int = 100
 
     @classmethod
     def full(cls) -> Settings:
@@ -119,6 +142,8 @@ class Settings:
             shared_calls=200,
             shared_processes=2,
             shared_tasks=8,
+            limits_size="smoke",
+            limits_concurrency=20,
         )
 
     @property

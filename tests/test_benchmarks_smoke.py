@@ -31,8 +31,9 @@ HAS_TWILIO = importlib.util.find_spec("twilio") is not None
 
 # The archive case starts moto (seconds of imports): it has its own in-process test
 # (test_benchmarks_archive.py), so the end-to-end smoke run leaves it out; so is the shared
-# limit case (test_benchmarks_shared.py: it needs a redis-server).
-SMOKE_CASES = [case for case in CASES if case not in ("archive", "shared")]
+# limit case (test_benchmarks_shared.py: it needs a redis-server) and the limit shapes
+# (test_benchmarks_limits.py).
+SMOKE_CASES = [case for case in CASES if case not in ("archive", "shared", "limits")]
 
 
 def test_smoke_run_prints_a_row_for_every_case_and_client(tmp_path: Path) -> None:
@@ -178,7 +179,8 @@ def test_targets_compare_ours_with_raw_and_twilio_in_the_same_run() -> None:
     ]
     _, checked = report.target_table(report.group(runs), Settings.full())
     by_name = {c["target"]: c["result"] for c in checked}
-    assert by_name["fetch req/s: ours / raw >= 0.95"] == "met"
+    # Issue 17's goal for a fetch is raw aiohttp's rate itself: 0.96x misses it.
+    assert by_name["fetch req/s: ours / raw >= 1.0"] == "missed"
     assert by_name["list items/s: ours / raw >= 1.0"] == "missed"
     assert by_name["download peak RSS growth < 64 MiB (worst run)"] == "missed"
     assert by_name["fetch req/s: ours / twilio-python >= 1.5"] == "missed"
