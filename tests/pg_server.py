@@ -6,7 +6,8 @@ when the tests run as root (sessions and CI do) the server runs as the ``postgre
 ``runuser``. Each test gets a database of its own (``pg_database``), dropped afterwards.
 
 Without the binaries (or without psycopg) the tests skip with the reason, except when
-``TWVIDEO_REQUIRE_SERVERS=1`` (set by ``.ci/run``): then a missing server is a failure.
+``TWVIDEO_REQUIRE_SERVERS=1`` (set by ``.ci/run``): then a missing server is a failure
+(``tests/servers.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,40 +25,15 @@ from pathlib import Path
 import attrs
 import pytest
 
+from tests.servers import find_binary, free_port, need_module, unavailable
 from twvideo_async.archive import Ledger, PostgresLedger, SQLiteLedger
 
-REQUIRE = os.environ.get("TWVIDEO_REQUIRE_SERVERS") == "1"
 _BIN_DIRS = (
     "/usr/lib/postgresql/15/bin",
     "/usr/lib/postgresql/16/bin",
     "/usr/lib/postgresql/17/bin",
 )
 _databases = itertools.count(1)
-
-
-def unavailable(reason: str) -> None:
-    """Skip (a developer machine) or fail (CI) for a missing server."""
-    if REQUIRE:
-        pytest.fail(f"TWVIDEO_REQUIRE_SERVERS=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def _binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    for folder in _BIN_DIRS:
-        candidate = Path(folder) / name
-        if candidate.exists():
-            return str(candidate)
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @attrs.frozen
@@ -79,21 +54,17 @@ class PGServer:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PGServer]:
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        unavailable("psycopg is not installed (pip install -e '.[test]')")
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
+    need_module("psycopg", "pip install -e '.[test]'")
+    initdb, pg_ctl = find_binary("initdb", _BIN_DIRS), find_binary("pg_ctl", _BIN_DIRS)
     if initdb is None or pg_ctl is None:
         unavailable("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-        raise AssertionError  # unreachable: skip/fail raise
     as_root = os.geteuid() == 0
     prefix: list[str] = ["runuser", "-u", "postgres", "--"] if as_root else []
     folder = Path(tempfile.mkdtemp(prefix="twvideo-pg-"))
     data = folder / "data"
     if as_root:
         shutil.chown(folder, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     log = folder / "server.log"
     try:
         subprocess.run(

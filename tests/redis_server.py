@@ -3,14 +3,12 @@
 Started as ``redis-server --port P --bind 127.0.0.1 --save "" --appendonly no`` on a free port
 (never ``--port 0``: the tests must know the port). Without the binary (or redis-py) the tests
 skip with the reason, except when ``TWVIDEO_REQUIRE_SERVERS=1`` (set by ``.ci/run``): then a
-missing server is a failure.
+missing server is a failure (``tests/servers.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -19,21 +17,7 @@ from collections.abc import Iterator
 import attrs
 import pytest
 
-REQUIRE = os.environ.get("TWVIDEO_REQUIRE_SERVERS") == "1"
-
-
-def unavailable(reason: str) -> None:
-    """Skip (a developer machine) or fail (CI) for a missing server."""
-    if REQUIRE:
-        pytest.fail(f"TWVIDEO_REQUIRE_SERVERS=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.servers import find_binary, free_port, need_module, unavailable
 
 
 @attrs.define
@@ -79,15 +63,10 @@ class RedisServer:
 
 
 def _server() -> Iterator[RedisServer]:
-    binary = shutil.which("redis-server")
+    binary = find_binary("redis-server")
     if binary is None:
         unavailable("redis-server is not installed (apt-get install -y redis-server)")
-        return
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        unavailable("redis-py is not installed (the test extra has it)")
-        return
+    need_module("redis", "redis-py: the test extra has it")
     server = RedisServer(binary, free_port())
     server.start()
     try:

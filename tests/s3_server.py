@@ -1,6 +1,7 @@
 """A real S3 API server on loopback for the archive tests: moto's threaded server, one per test
 session, bound to 127.0.0.1. Each test gets its own bucket and obstore's standard environment
-variables pointing at the server; boto3 (a moto dependency) inspects what the server holds."""
+variables pointing at the server; boto3 (a moto dependency) inspects what the server holds.
+Without moto the tests skip, or fail under ``TWVIDEO_REQUIRE_SERVERS=1`` (``tests/servers.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 import attrs
 import pytest
+
+from tests.servers import need_module
 
 ACCESS_KEY_ID = "AKIATWVIDEOTESTKEY01"
 SECRET_ACCESS_KEY = "twvideo-test-secret-5f1c9a2e7b"
@@ -62,6 +65,7 @@ class S3Bucket:
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
+    need_module("moto", "pip install -e '.[test]'")
     from moto.server import ThreadedMotoServer
 
     # moto's request log goes through werkzeug's logger: keep test output readable.

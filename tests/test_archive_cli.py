@@ -11,26 +11,21 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli_run import TWVIDEO, clean_env, final_media
 from twvideo_async import VideoClient
 from twvideo_async._cli_base import EMULATOR_SEED
 from twvideo_async.archive import ArchiveItem
 from twvideo_async.cli import main
 from twvideo_async.testing import Emulator, Seed
 
-TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
 ROOMS, MEDIA_SIZE = 4, 512 * 1024
 SEEDED = ["--emulator", "--seed-rooms", str(ROOMS), "--seed-media-size", str(MEDIA_SIZE)]
-
-
-def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
 
 
 def expected_archive() -> dict[str, tuple[ArchiveItem, str]]:
@@ -54,24 +49,12 @@ def expected_archive() -> dict[str, tuple[ArchiveItem, str]]:
     return asyncio.run(collect())
 
 
-def final_media(root: Path) -> list[Path]:
-    if not root.exists():
-        return []
-    return [
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and p.suffix != ".json"
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-
-
 def start(dest: Path, ledger: Path, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*TWVIDEO, *SEEDED, "archive", "run", str(dest), "--ledger", str(ledger), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env(),
+        env=clean_env(),
     )
 
 

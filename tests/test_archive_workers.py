@@ -14,20 +14,14 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli_run import TWVIDEO, clean_env, final_media
 from tests.pg_server import LedgerBackend
-
-TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
-
-
-def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
 
 
 def start(dest: Path, ledger: str, rooms: int, size: int, *extra: str) -> subprocess.Popen[str]:
@@ -37,7 +31,7 @@ def start(dest: Path, ledger: str, rooms: int, size: int, *extra: str) -> subpro
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env(),
+        env=clean_env(),
     )
 
 
@@ -57,18 +51,6 @@ def children(parent: int) -> list[int]:
     return found
 
 
-def media_files(dest: Path) -> list[Path]:
-    if not dest.exists():
-        return []
-    return [
-        p
-        for p in dest.rglob("*")
-        if p.is_file()
-        and p.suffix != ".json"
-        and not any(part.startswith(".") for part in p.relative_to(dest).parts)
-    ]
-
-
 async def ledger_rows(backend: LedgerBackend) -> dict[str, Any]:
     from twvideo_async.archive import iter_rows
 
@@ -77,7 +59,7 @@ async def ledger_rows(backend: LedgerBackend) -> dict[str, Any]:
 
 
 def check_exactly_once(dest: Path, rows: dict[str, Any], count: int, size: int) -> None:
-    media = media_files(dest)
+    media = final_media(dest)
     assert len(rows) == count and len(media) == count
     assert {p.relative_to(dest).as_posix() for p in media} == {r.dest_key for r in rows.values()}
     assert all(p.stat().st_size == size for p in media)
@@ -141,7 +123,7 @@ def test_a_worker_killed_mid_transfer_has_its_items_finished_by_the_others(
     size = 256 * 1024
     proc = start(dest, backend.location, 16, size, "--workers", "3", "--lease", "2")
     deadline = time.monotonic() + 60
-    while len(media_files(dest)) < 3 and proc.poll() is None:
+    while len(final_media(dest)) < 3 and proc.poll() is None:
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.01)
     workers = children(proc.pid)
@@ -200,7 +182,7 @@ def test_sigterm_to_the_parent_stops_every_worker(backend: LedgerBackend, tmp_pa
     dest = tmp_path / "dest"
     proc = start(dest, backend.location, 6, 256 * 1024, "--workers", "2")
     deadline = time.monotonic() + 60
-    while len(media_files(dest)) < 1 and proc.poll() is None:
+    while len(final_media(dest)) < 1 and proc.poll() is None:
         assert time.monotonic() < deadline, "no progress"
         time.sleep(0.01)
     workers = children(proc.pid)

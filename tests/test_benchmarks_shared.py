@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.redis_server import unavailable
+from tests.servers import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:

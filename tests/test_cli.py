@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_run import emulator_env, files_in, run, stalled_download
 from twvideo_async.testing import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
-TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
-    env.update(extra)
-    return env
-
-
-async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *TWVIDEO,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env or clean_env(),
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 def readme_main_job() -> str:
@@ -63,8 +38,7 @@ async def test_the_readme_main_job_downloads_every_recording(tmp_path: Path) -> 
 async def test_failed_downloads_exit_non_zero(twvideo_emulator: Emulator, tmp_path: Path) -> None:
     twvideo_emulator.seed(rooms=1, recordings_per_room=3)
     twvideo_emulator.faults.storage_error(404, count=None)  # every object gone from storage
-    sid, secret = twvideo_emulator.credentials
-    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    env = emulator_env(twvideo_emulator)
     args = ["--base-url", twvideo_emulator.base_url, "recordings", "download"]
     code, out, err = await run(*args, "--dest", str(tmp_path), env=env)
     assert code == 1
@@ -76,8 +50,7 @@ async def test_failed_downloads_exit_non_zero(twvideo_emulator: Emulator, tmp_pa
 async def test_lists_and_room_commands(twvideo_emulator: Emulator) -> None:
     seeded = twvideo_emulator.seed(rooms=2, recordings_per_room=1)
     live = twvideo_emulator.state.create_room(unique_name="live")
-    sid, secret = twvideo_emulator.credentials
-    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    env = emulator_env(twvideo_emulator)
     base = ["--base-url", twvideo_emulator.base_url]
     code, out, _ = await run(*base, "rooms", "list", "--status", "completed", env=env)
     assert code == 0 and all(room in out for room in seeded.rooms)
@@ -130,21 +103,9 @@ async def test_ctrl_c_stops_cleanly_and_leaves_no_partial_file(
 ) -> None:
     import signal
 
-    twvideo_emulator.seed(rooms=1, recordings_per_room=2, media_size=1 << 20)
-    stall = twvideo_emulator.faults.storage_stall(30, after_bytes=256 * 1024)
-    sid, secret = twvideo_emulator.credentials
-    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
-    proc = await asyncio.create_subprocess_exec(
-        *TWVIDEO,
-        "--base-url",
-        twvideo_emulator.base_url,
-        "recordings",
-        "download",
-        "--dest",
-        str(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
+    proc, stall = await stalled_download(
+        twvideo_emulator,
+        tmp_path,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for _ in range(500):  # wait until a download is under way (a temp file exists)

@@ -17,16 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_run import TWVIDEO, clean_env, emulator_env, run
 from twvideo_async import __version__
 from twvideo_async.cli import build_parser, main
-
-TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
-    env.update(extra)
-    return env
 
 
 @pytest.fixture(autouse=True)
@@ -235,25 +228,10 @@ def test_base_url_with_v1_is_the_origin(capsys: pytest.CaptureFixture[str]) -> N
 
     async def check() -> tuple[int, str]:
         async with Emulator() as emu:
-            sid, secret = emu.credentials
-            env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
             emu.seed(rooms=1)
-            proc = await asyncio.create_subprocess_exec(
-                *TWVIDEO,
-                "--base-url",
-                emu.base_url + "/v1/",
-                "rooms",
-                "list",
-                "--status",
-                "completed",
-                "--json",
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=env,
-            )
-            out, err = await proc.communicate()
-            assert proc.returncode is not None
-            return proc.returncode, out.decode() + err.decode()
+            args = ("--base-url", emu.base_url + "/v1/", "rooms", "list", "--status", "completed")
+            code, out, err = await run(*args, "--json", env=emulator_env(emu))
+            return code, out + err
 
     code, text = asyncio.run(check())
     assert code == 0, text

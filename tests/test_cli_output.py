@@ -4,25 +4,24 @@ for a file being retried, failures printed once, notes about limits and default 
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+from tests.cli_run import emulator_env
+from tests.cli_run import run as cli_run
 from twvideo_async import Progress, ProgressKind, VideoClient
 from twvideo_async._cli_progress import DownloadProgress, shorten
 from twvideo_async.cli import main
 from twvideo_async.testing import Emulator
 
 MIB = 2**20
-TWVIDEO = [sys.executable, "-m", "twvideo_async.cli"]
 
 
 def render(bars: DownloadProgress, width: int) -> list[str]:
@@ -115,26 +114,8 @@ def test_skipped_and_failed_files_leave_the_total() -> None:
     assert overall.total == 2 * MIB and overall.description == "all files 1/2"
 
 
-async def cli_env(emu: Emulator) -> dict[str, str]:
-    sid, secret = emu.credentials
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
-    env.update(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
-    return env
-
-
 async def run(emu: Emulator, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *TWVIDEO,
-        "--base-url",
-        emu.base_url,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=await cli_env(emu),
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await cli_run("--base-url", emu.base_url, *args, env=emulator_env(emu))
 
 
 async def test_failures_are_printed_once_and_json_has_every_file(

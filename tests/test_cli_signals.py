@@ -7,29 +7,14 @@ import hashlib
 import signal
 from pathlib import Path
 
-from tests.test_cli import TWVIDEO, clean_env, files_in
+from tests.cli_run import TWVIDEO, emulator_env, files_in, stalled_download
 from twvideo_async.testing import Emulator
 
 
 async def test_sigterm_stops_cleanly_and_leaves_no_partial_file(
     twvideo_emulator: Emulator, tmp_path: Path
 ) -> None:
-    twvideo_emulator.seed(rooms=1, recordings_per_room=2, media_size=1 << 20)
-    stall = twvideo_emulator.faults.storage_stall(30, after_bytes=256 * 1024)
-    sid, secret = twvideo_emulator.credentials
-    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
-    proc = await asyncio.create_subprocess_exec(
-        *TWVIDEO,
-        "--base-url",
-        twvideo_emulator.base_url,
-        "recordings",
-        "download",
-        "--dest",
-        str(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    proc, stall = await stalled_download(twvideo_emulator, tmp_path)
     for _ in range(500):  # wait until a download is under way (a temporary file exists)
         await asyncio.sleep(0.02)
         if stall.fired and any(name.startswith(".") for name in files_in(tmp_path)):
@@ -54,8 +39,7 @@ async def test_a_rerun_after_sigkill_removes_the_stale_temporary_files(
 ) -> None:
     twvideo_emulator.seed(rooms=1, recordings_per_room=2, media_size=1 << 20)
     stall = twvideo_emulator.faults.storage_stall(30, after_bytes=256 * 1024, count=None)
-    sid, secret = twvideo_emulator.credentials
-    env = clean_env(TWILIO_API_KEY_SID=sid, TWILIO_API_KEY_SECRET=secret)
+    env = emulator_env(twvideo_emulator)
     args = [*TWVIDEO, "--base-url", twvideo_emulator.base_url, "recordings", "download"]
     args += ["--dest", str(tmp_path)]
     proc = await asyncio.create_subprocess_exec(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import RedisServer
+from tests.servers import free_port
 from twvideo_async.cli import main
 
 SEEDED = ["--emulator", "--seed-rooms", "1", "--seed-media-size", "4096"]

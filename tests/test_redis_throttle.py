@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import RedisServer
+from tests.servers import free_port
 from twvideo_async import RedisThrottle, VideoClient
 from twvideo_async.errors import ConfigurationError
 from twvideo_async.testing import Emulator
