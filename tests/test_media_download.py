@@ -8,6 +8,7 @@ import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,6 +102,28 @@ async def test_a_stall_times_out_and_resumes(env: MediaEnv, tmp_path: Path) -> N
     )
     assert path.read_bytes() == data
     assert len(check_resumes(env, 512 * 1024)) >= 2  # more if a loaded machine stalls again
+    # The stall was caught by the transport's sweeper, not by a timer per chunk.
+    assert env.client._transport.storage_gaps_swept
+
+
+async def test_a_download_schedules_no_read_timer_per_chunk(
+    env: MediaEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = env.add(RT, 4 * MIB)
+    loop = asyncio.get_running_loop()
+    scheduled: list[str] = []
+    call_at = loop.call_at
+
+    def counting(when: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        scheduled.append(str(getattr(callback, "__qualname__", callback)))
+        return call_at(when, callback, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_at", counting)
+    path = await download_media(env.client._requester, MEDIA, tmp_path, default_name="t.mka")
+    monkeypatch.undo()
+    assert path.read_bytes() == data
+    assert [name for name in scheduled if name.endswith("_on_read_timeout")] == []
+    assert len(env.client._transport.sweeper()) == 0  # nothing left watched
 
 
 async def test_an_expired_url_is_resolved_again(env: MediaEnv, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ Two sessions, never mixed up:
 Sessions are created lazily, on the running loop: aiohttp requires one, and a client may be
 built at import time. A session belongs to the loop it was created on, and so does the
 transport's :class:`~twvideo_async._deadline.Sweeper`, which checks the per-call deadlines and,
-on the API session's own connections, the read-gap limit (see :func:`_swept_protocol`).
+on both sessions' own connections, the read-gap limit (see :func:`_swept_protocol`).
 """
 
 from __future__ import annotations
@@ -163,6 +163,7 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: Sweeper | None = None
         self.read_gaps_swept = False  # whether the API session's read gaps use the sweeper
+        self.storage_gaps_swept = False  # the same for the storage session
         self.closed = False  # set by aclose(); a closed transport opens no session again
 
     @property
@@ -239,7 +240,7 @@ class Transport:
         """The credential-free session for signed storage URLs (own pool, no decompression)."""
         if self.closed:
             raise ConfigurationError(CLOSED)
-        self._bind()
+        sweeper = self._bind()
         session = self._storage
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
@@ -247,6 +248,9 @@ class Transport:
                 ttl_dns_cache=DEFAULT_DNS_TTL,
                 keepalive_timeout=DEFAULT_KEEPALIVE_TIMEOUT,
             )
+            # A media body arrives in many chunks (about five per MiB on loopback, more over a
+            # real network): aiohttp would cancel and re-create its read-gap timer for each.
+            self.storage_gaps_swept = sweep_read_gaps(connector, sweeper)
             session = self._storage = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
