@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cli import Server, _child_env, run_worker
+from .cli import Server, run_worker
 from .settings import Settings
 
 # (server CPU, client CPU); -1: not pinned (pin_to_cpu leaves a CPU it does not have alone)
@@ -115,9 +115,9 @@ def run_layout(
         for repeat in range(repeats):
             shift = repeat % len(clients)
             for client in [*clients[shift:], *clients[:shift]]:
-                env = _child_env(before) if client == "before" and before else None
+                code = before if client == "before" else None
                 worker_client = "ours" if client == "before" else client
-                result = run_worker("download", worker_client, settings, server, env=env)
+                result = run_worker("download", worker_client, settings, server, before=code)
                 result.update(client=client, repeat=repeat, layout=layout, load=load())
                 runs.append(result)
                 shown = result.get("error") or f"{result['rate']:.0f} MiB/s"

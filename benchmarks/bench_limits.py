@@ -234,7 +234,10 @@ def worker(argv: Sequence[str]) -> int:
     settings = Settings.from_json(settings_json)
     pinned = pin_to_cpu(settings.client_cpu)
     figures = measure(MATRIX_CLIENTS[client], settings)
-    print(json.dumps({"case": "limits", "client": client, "pinned": pinned, **figures}))
+    from .worker import package
+
+    record = {"case": "limits", "client": client, "pinned": pinned, "package": package()}
+    print(json.dumps({**record, **figures}))
     return 0
 
 

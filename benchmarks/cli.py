@@ -22,6 +22,7 @@ from typing import Any
 from . import report, s3
 from .harness import twilio_available
 from .settings import (
+    BEFORE_RUNS_AS,
     CASES,
     CLIENT_LABELS,
     CLIENTS,
@@ -59,8 +60,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--before",
         type=Path,
         metavar="DIR",
-        help="also run the fetch and download cases with the twvideo_async package found in "
-        "DIR (e.g. `git archive OLD twvideo_async | tar -x -C DIR`), for a before/after table",
+        help="also run the fetch, download and limits cases with the twvideo_async package "
+        "found in DIR (e.g. `git archive OLD twvideo_async | tar -x -C DIR`), for a "
+        "before/after table",
     )
     parser.add_argument(
         "--one-core",
@@ -145,10 +147,14 @@ def run_worker(
     settings: Settings,
     server: Server,
     profile: Path | None = None,
-    env: dict[str, str] | None = None,
+    before: Path | None = None,
 ) -> dict[str, Any]:
     """One case x client in a fresh process: its JSON result, or an ``error`` record.
-    ``env`` replaces the child environment (``bench_download_cores --before`` uses it)."""
+
+    With ``before``, the worker imports the ``twvideo_async`` package in that directory: it
+    runs there, so the package is found first (``python -m`` puts the working directory ahead
+    of ``PYTHONPATH``, so from the repository the current package would shadow it), and a run
+    that imported any other package is reported as an error, not as a figure."""
     command = [
         sys.executable,
         "-m",
@@ -170,8 +176,8 @@ def run_worker(
     try:
         done = subprocess.run(
             command,
-            cwd=REPO,
-            env=env or _child_env(),
+            cwd=before.resolve() if before is not None else REPO,
+            env=_child_env(before),
             capture_output=True,
             text=True,
             timeout=WORKER_TIMEOUT,
@@ -183,6 +189,9 @@ def run_worker(
         tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         return {"case": case, "client": client, "error": f"exit {done.returncode}: {tail}"}
     result: dict[str, Any] = json.loads(lines[-1])
+    if before is not None and Path(result.get("package", "")).parent != before.resolve():
+        imported = result.get("package", "an unknown package")
+        return {"case": case, "client": client, "error": f"--before ran {imported}"}
     return result
 
 
@@ -218,8 +227,8 @@ def run_matrix(
                 if profile_dir is not None:
                     profile = profile_dir.resolve() / f"{case}-{client}-{repeat}.prof"
                 if client == "before":
-                    env = _child_env(before)
-                    result = run_worker(case, "ours", settings, server, profile, env)
+                    as_client = BEFORE_RUNS_AS[case]
+                    result = run_worker(case, as_client, settings, server, profile, before)
                     result["client"] = "before"
                 else:
                     result = run_worker(case, client, settings, server, profile)

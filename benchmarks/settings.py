@@ -63,13 +63,17 @@ CLIENT_LABELS = {
 BIG_SID = "RT" + "b" * 32  # the storage server serves archive_big_size bytes for this one
 
 
+# What the "before" client runs as, per case: the older package's own default client.
+BEFORE_RUNS_AS = {"fetch": "ours", "download": "ours", "limits": "limits_now"}
+
+
 def case_clients(case: str) -> tuple[str, ...]:
     if case == "shared":
         return SHARED_CLIENTS
     if case == "limits":
-        return LIMIT_CLIENTS
+        return (*LIMIT_CLIENTS, "before")  # "before" runs only with --before DIR
     if case in ("fetch", "download"):
-        return (*CLIENTS, "before")  # "before" runs only with --before DIR
+        return (*CLIENTS, "before")
     return ARCHIVE_CLIENTS if case == "archive" else CLIENTS
 
 

@@ -37,6 +37,13 @@ def run(case: str, client: str, ctx: Context) -> Mapping[str, Any]:
     return asyncio.run(ASYNC_CASES[case][client](ctx))
 
 
+def package() -> str:
+    """The directory of the ``twvideo_async`` this process imports (``--before`` checks it)."""
+    import twvideo_async
+
+    return os.path.dirname(os.path.abspath(twvideo_async.__file__))
+
+
 def main(argv: list[str]) -> int:
     case, client, settings_json, ports_json, server_pid = argv[:5]
     profile_path = argv[5] if len(argv) > 5 else None
@@ -58,7 +65,7 @@ def main(argv: list[str]) -> int:
         profiler = cProfile.Profile()
         figures = profiler.runcall(run, case, client, ctx)
         profiler.dump_stats(profile_path)
-    result = {"case": case, "client": client, "pinned": pinned, **figures}
+    result = {"case": case, "client": client, "pinned": pinned, "package": package(), **figures}
     print(json.dumps(result), flush=True)
     return 0
 

@@ -4,6 +4,7 @@ layout settings, and ``benchmarks.bench_download_cores`` end to end at smoke siz
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,12 +56,16 @@ def test_one_core_pins_server_and_clients_to_cpu_0() -> None:
 
 
 def test_bench_download_cores_reports_both_layouts_and_the_before_code(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(REPO / "twvideo_async", old / "twvideo_async",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_download_cores", "--smoke", "--repeats", "1",
-         "--before", str(REPO)],
+         "--before", str(old)],
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "--before ran" not in done.stdout + done.stderr  # the copy was the one imported
     out = done.stdout
     assert "### server on CPU 1, client on CPU 0" in out
     assert "### server and client both on CPU 0" in out

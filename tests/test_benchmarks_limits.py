@@ -4,6 +4,7 @@ beside every shape, and issue 17's before/now table (``--before DIR`` for fetch 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,13 +74,17 @@ def test_the_issue_table_puts_before_and_now_side_by_side() -> None:
     lines = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines()}
     assert set(lines) >= {*SHAPE_TITLES.values(), "(a) fetch one room", "(c) download media"}
     cap = lines["concurrency cap"]
-    assert "1.60x ideal, 1.10 req/call, 2 errors" in cap  # before: the previous throttle
+    assert "1.60x ideal, 1.10 req/call, 2 errors (previous law, emulated)" in cap
     assert "1.04x ideal, 1.05 req/call, 0 errors (cap known in advance: 1.02x)" in cap
     assert cap.endswith("| yes |")
     assert "| 0.80x raw | 1.02x raw | yes |" in lines["(a) fetch one room"]
     download = lines["(c) download media"]
     assert "| n/a | 0.90x raw, peak RSS +20.0 MiB | **no** |" in download  # no --before run
     assert report.issue_table(report.group(runs[3:5])).count("\n") == 2  # fetch alone: one row
+    # With a --before package measured on the shapes, that is the "before" column.
+    runs.append({**limits_run("limits_now", 0, 1.3), "client": "before"})
+    table = report.issue_table(report.group(runs))
+    assert "| 1.30x ideal, 1.05 req/call, 0 errors (--before package) |" in table
 
 
 def test_limits_is_a_case_asked_for_by_name_and_before_needs_the_package(tmp_path: Path) -> None:
@@ -91,16 +96,25 @@ def test_limits_is_a_case_asked_for_by_name_and_before_needs_the_package(tmp_pat
 
 
 def test_the_smoke_run_measures_every_shape_with_every_throttle(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
+    out, old = tmp_path / "bench.json", tmp_path / "old"
+    # A copy of the package stands in for an older release: the "before" runs must import it,
+    # not the repository's own package (which the working directory would put first).
+    shutil.copytree(REPO / "twvideo_async", old / "twvideo_async",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--smoke", "--cases", "fetch,limits",
-         "--before", str(REPO), "--json", str(out)],
+         "--before", str(old), "--json", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data = json.loads(out.read_text())
     limits = {r["client"]: r for r in data["runs"] if r["case"] == "limits"}
-    assert set(limits) == set(LIMIT_CLIENTS)
+    assert set(limits) == {*LIMIT_CLIENTS, "before"}
+    assert limits["before"]["shapes"] == SHAPES and "error" not in limits["before"]
+    before = [r for r in data["runs"] if r["client"] == "before"]
+    assert {r["case"] for r in before} == {"fetch", "limits"}
+    assert all(r["package"] == str(old.resolve() / "twvideo_async") for r in before)
+    assert limits["limits_now"]["package"] == str(REPO / "twvideo_async")
     assert limits["limits_known"]["shapes"] == ["concurrency"]  # calibration: the cap only
     now = limits["limits_now"]
     assert now["shapes"] == SHAPES
