@@ -64,6 +64,8 @@ class StorageServer:
     expired_below: int = 0  # signatures below this number are answered 403
     expire_used: bool = False  # a signature works once, then is "expired"
     ignore_range: bool = False
+    ignore_if_range: bool = False  # serve the Range even when If-Range names another version
+    unknown_total: bool = False  # a 206's Content-Range says "/*"
     wrong_range_times: int = 0  # 206 from the wrong offset
     corrupt: bool = False  # flip a byte (same length)
     fail_status: int = 0  # answer this status to every request
@@ -123,12 +125,20 @@ class StorageServer:
         disposition = request.query.get("response-content-disposition")
         if disposition:
             headers["Content-Disposition"] = disposition
-        if match and not self.ignore_range:
+        # If-Range (RFC 9110 13.1.5): the range only if the validator is the current one; a
+        # changed object is sent whole.
+        if_range = request.headers.get("If-Range")
+        current = (headers["ETag"], headers.get("Last-Modified"))
+        same = if_range is None or self.ignore_if_range or if_range in current
+        if match and not self.ignore_range and same:
             start, status = int(match.group(1)), 206
+            if start >= len(data):  # as S3 does
+                return s3_error(416, "InvalidRange")
             if self.wrong_range_times:
                 self.wrong_range_times -= 1
                 start = max(0, start - 1000)
-            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{len(data)}"
+            total = "*" if self.unknown_total else len(data)
+            headers["Content-Range"] = f"bytes {start}-{len(data) - 1}/{total}"
         body = data[start:]
         if self.corrupt:
             body = bytes([body[0] ^ 0xFF]) + body[1:]

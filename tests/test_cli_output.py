@@ -114,6 +114,29 @@ def test_skipped_and_failed_files_leave_the_total() -> None:
     assert overall.total == 2 * MIB and overall.description == "all files 1/2"
 
 
+def test_a_resumed_file_starts_its_row_at_the_kept_bytes() -> None:
+    console = Console(width=80, file=io.StringIO(), color_system=None)
+    bars = DownloadProgress(console, files=1, total_bytes=3 * MIB, enabled=False)
+    bars(
+        Progress(
+            kind=ProgressKind.STARTED,
+            sid="RTa",
+            path=Path("RTa.mka"),
+            bytes_done=2 * MIB,  # left by a killed run
+            bytes_total=3 * MIB,
+            files_finished=0,
+            files_skipped=0,
+            files_failed=0,
+            files_total=1,
+            overall_bytes=2 * MIB,
+        )
+    )
+    overall, row = bars._progress.tasks
+    # Started at the kept bytes: no speed sample says 2 MiB were transferred at once.
+    assert row.completed == 2 * MIB and not row._progress
+    assert overall.completed == 2 * MIB
+
+
 async def run(emu: Emulator, *args: str) -> tuple[int, str, str]:
     return await cli_run("--base-url", emu.base_url, *args, env=emulator_env(emu))
 

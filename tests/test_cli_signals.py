@@ -1,4 +1,5 @@
-"""``twvideo`` under SIGTERM (issue 12, item 9): like Ctrl-C, no partial files, exit 143."""
+"""``twvideo`` under SIGTERM (issue 12, item 9): like Ctrl-C, no partial files, exit 143; after
+SIGKILL a rerun resumes from the killed run's temporary file."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import signal
 from pathlib import Path
 
 from tests.cli_run import TWVIDEO, emulator_env, files_in, stalled_download
-from twvideo_async.testing import Emulator
+from twvideo_async.testing import Emulator, media_etag
 
 
 async def test_sigterm_stops_cleanly_and_leaves_no_partial_file(
@@ -68,8 +69,54 @@ async def test_a_rerun_after_sigkill_removes_the_stale_temporary_files(
         )
 
 
+async def test_a_rerun_after_sigkill_resumes_the_killed_runs_file(
+    twvideo_emulator: Emulator, tmp_path: Path
+) -> None:
+    emu = twvideo_emulator
+    emu.seed(rooms=1, recordings_per_room=1, media_size=3 << 20)
+    # The stall comes after 2 MiB: the first ~1 MiB batch is on disk by then.
+    stall = emu.faults.storage_stall(30, after_bytes=2 << 20, count=None)
+    args = [*TWVIDEO, "--base-url", emu.base_url, "recordings", "download"]
+    args += ["--dest", str(tmp_path)]
+    env = emulator_env(emu)
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env
+    )
+
+    def leftover() -> list[Path]:
+        return sorted(p for p in tmp_path.iterdir() if p.name.startswith("."))
+
+    for _ in range(1000):
+        await asyncio.sleep(0.02)
+        parts = leftover()
+        if stall.fired and len(parts) == 2 and parts[0].stat().st_size > 0:
+            break
+    proc.kill()  # SIGKILL: no cleanup can run
+    await proc.wait()
+    part, sidecar = leftover()
+    assert sidecar.name == part.name + ".json"
+    kept = part.stat().st_size
+    assert kept > 0, "the killed run left bytes on disk"
+    emu.faults.clear()
+    before = len(emu.storage_requests)
+    rerun = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
+    )
+    _, err = await asyncio.wait_for(rerun.communicate(), timeout=60)
+    assert rerun.returncode == 0, err.decode()
+    (name,) = files_in(tmp_path)  # no temporary file or sidecar left
+    sid = name.split(".")[0]
+    first = emu.storage_requests[before]
+    assert first.headers.get("Range") == f"bytes={kept}-"  # resumed where the killed run was
+    assert first.headers.get("If-Range") == media_etag(sid, 3 << 20)  # the object recorded
+    assert len(emu.storage_requests) == before + 1
+    digest = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+    assert digest == emu.media_sha256(sid)
+
+
 def test_remove_stale_never_touches_a_live_download(tmp_path: Path) -> None:
-    from twvideo_async._media.partfile import PartFile, remove_stale
+    from twvideo_async._media.leftover import remove_stale
+    from twvideo_async._media.partfile import PartFile
 
     final = tmp_path / "RT.mka"
     live = PartFile(final, md5=False)

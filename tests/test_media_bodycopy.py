@@ -324,7 +324,8 @@ async def test_cancelling_mid_batch_leaves_no_file_and_no_write_after_it_ends(
             download_media(env.client._requester, MEDIA, tmp_path / "a.mka")
         )
         await asyncio.to_thread(writing.wait, 10)  # a batch is being written in the thread
-        assert len(files_in(tmp_path)) == 1
+        part, sidecar = files_in(tmp_path)  # the temporary file and the record of its object
+        assert sidecar == part + ".json"
         task.cancel()
         if cancels == 2:
             await asyncio.sleep(0.05)  # the download now waits for its write to end...

@@ -252,7 +252,8 @@ async def test_cancellation_leaves_no_file(env: MediaEnv, tmp_path: Path) -> Non
         )
     )
     await asyncio.wait_for(started.wait(), 10)
-    assert len(files_in(tmp_path)) == 1  # the temporary file exists while downloading...
+    part, sidecar = files_in(tmp_path)  # the temporary file exists while downloading...
+    assert sidecar == part + ".json"  # ...with the record of what it holds...
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

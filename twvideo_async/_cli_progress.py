@@ -131,9 +131,11 @@ class DownloadProgress:
         kind = event.kind.value
         task = self._tasks.get(event.sid)
         if task is None and kind not in ("finished", "failed", "skipped"):
-            # A row from the first event on, a retried file included (it may have no bytes yet).
+            # A row from the first event on, a retried file included (it may have no bytes yet),
+            # and from the bytes a killed run left when it resumed: those were not this run's
+            # transfer, so they start the row rather than count towards its speed.
             task = self._tasks[event.sid] = self._progress.add_task(
-                event.path.name, total=event.bytes_total, state=""
+                event.path.name, total=event.bytes_total, completed=event.bytes_done, state=""
             )
         if task is not None:
             # Before storage answers, the size from the listing stands in for Content-Length.

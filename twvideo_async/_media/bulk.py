@@ -30,10 +30,10 @@ from .._options import Unpack, option_names, reject_unknown
 from .._request import Requester
 from ..errors import InvalidRequestError
 from .naming import check_file_name
-from .options import DownloadManyOptions
+from .options import DownloadManyOptions, FileSettings
 from .progress import ProgressCallbackError, ProgressKind, Tally
 from .resolve import FetchOptions, MediaPath, MediaSource
-from .transfer import FileSettings, Transfer
+from .transfer import Transfer
 
 
 @attrs.frozen

@@ -1,5 +1,5 @@
 """What storage vouches for, and how a resumed answer must line up: the expected MD5 of a
-full answer and the ``Content-Range`` of a partial one.
+full answer and the ``Content-Range`` and validators of a partial one.
 
 Checksum policy (:func:`expected_md5`): storage's ``Content-MD5``, or an S3 ``ETag`` that is a
 plain MD5, is verified over the whole file; otherwise only the byte count is. The bytes also get
@@ -12,6 +12,8 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
+
+import attrs
 
 # ASCII digits only (``\d`` also takes other scripts' digits), at most 18 so int() is cheap.
 _CONTENT_RANGE = re.compile(r"^bytes ([0-9]{1,18})-([0-9]{1,18})/([0-9]{1,18}|\*)$")
@@ -58,3 +60,54 @@ def parse_content_range(value: str | None) -> tuple[int, int | None] | None:
         return None
     total = match.group(3)
     return int(match.group(1)), None if total == "*" else int(total)
+
+
+@attrs.frozen
+class Expected:
+    """What storage said of the object: the first full answer's size (``Content-Length``),
+    validators and MD5, or what a killed run recorded of them in its sidecar (``partfile``)."""
+
+    total: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    md5: tuple[str, str] | None = None  # (hex, where storage stated it), checked at commit
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str], total: int | None) -> Expected:
+        """From a full (200) answer."""
+        etag, modified = headers.get("ETag"), headers.get("Last-Modified")
+        return cls(total, etag, modified, expected_md5(headers))
+
+    @property
+    def if_range(self) -> str | None:
+        """``If-Range`` for a resume: the strong ETag, else Last-Modified if there is no ETag
+        (a weak ETag may be shared by two versions: nothing to send)."""
+        if self.etag is None:
+            return self.last_modified
+        return None if self.etag.startswith("W/") else self.etag
+
+    @property
+    def provable(self) -> bool:
+        """Whether a later run could prove storage still serves these bytes: a known size and
+        a validator to check (see ``leftover``)."""
+        return self.total is not None and self.total > 0 and self.if_range is not None
+
+    def check_resume(self, headers: Mapping[str, str], offset: int, *, strict: bool) -> None:
+        """A 206 may only extend the file if it starts where the file ends, on the same object:
+        the same total and the same validators (``strict``, for a killed run's file: the
+        total must also be stated). Raises :class:`Mismatch` otherwise."""
+        parsed = parse_content_range(headers.get("Content-Range"))
+        if parsed is None or parsed[0] != offset:
+            raise Mismatch(f"storage resumed at another byte than {offset}")
+        if strict and parsed[1] is None:
+            raise Mismatch("storage did not state the size of the resumed object")
+        if self.total is not None and parsed[1] is not None and parsed[1] != self.total:
+            raise Mismatch("the object changed size between attempts")
+        # The first answer's validators must come back unchanged: a missing one is as good as
+        # a different one, and splicing two versions of an object would go unnoticed.
+        if self.etag is not None and headers.get("ETag") != self.etag:
+            raise Mismatch("the object changed (ETag missing or different) between attempts")
+        if self.last_modified is not None and headers.get("Last-Modified") != self.last_modified:
+            raise Mismatch(
+                "the object changed (Last-Modified missing or different) between attempts"
+            )

@@ -4,12 +4,12 @@ API call only; nothing of them reaches storage)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import attrs
 
+from .._constants import DEFAULT_MAX_ATTEMPTS
 from .._options import CallOptions
-
-if TYPE_CHECKING:
-    from .progress import ProgressCallback
+from ..errors import InvalidRequestError
+from .progress import ProgressCallback
 
 
 class MediaOptions(CallOptions, total=False):
@@ -54,3 +54,31 @@ class DownloadManyOptions(DownloadOptions, total=False):
     """``concurrency``: how many files are downloaded at once (default 8)."""
 
     concurrency: int
+
+
+def check_max_attempts(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"max_attempts must be an integer >= 1, got {value!r}")
+    return value
+
+
+@attrs.frozen(kw_only=True)
+class FileSettings:
+    """How files are written, from a call's :class:`DownloadOptions`, validated once."""
+
+    progress: ProgressCallback | None = None
+    skip_existing: bool = False
+    overwrite: bool = True
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    fsync: bool = False
+
+    @classmethod
+    def build(cls, options: DownloadOptions, *, skip_existing: bool) -> FileSettings:
+        """``skip_existing`` is the default of the calling function (one file or many)."""
+        return cls(
+            progress=options.get("progress"),
+            skip_existing=options.get("skip_existing", skip_existing),
+            overwrite=options.get("overwrite", True),
+            max_attempts=check_max_attempts(options.get("max_attempts", DEFAULT_MAX_ATTEMPTS)),
+            fsync=options.get("fsync", False),
+        )

@@ -13,7 +13,9 @@ import attrs
 class ProgressKind(str, enum.Enum):
     """What a :class:`Progress` event reports."""
 
-    STARTED = "started"  # storage answered; ``bytes_total`` is known from here on
+    # Storage answered; ``bytes_total`` is known from here on. ``bytes_done`` is 0, or the
+    # bytes a killed run left when the file resumes from them.
+    STARTED = "started"
     BYTES = "bytes"  # more bytes reached the disk
     RESTARTED = "restarted"  # storage ignored Range or the object changed: back to zero
     RETRYING = "retrying"  # an attempt failed and another follows after a pause; ``error`` why
@@ -28,7 +30,8 @@ class Progress:
 
     ``files_total`` is ``None`` while the items of ``download_many`` are still streaming in
     from an async iterable. ``overall_bytes`` counts bytes on disk written by this call,
-    including files still in progress (bytes of discarded attempts are taken back out).
+    including files still in progress (bytes of discarded attempts are taken back out) and the
+    bytes a file resumed from a killed run's temporary file started with.
     """
 
     kind: ProgressKind

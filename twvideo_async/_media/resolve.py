@@ -224,12 +224,16 @@ class MediaSource:
         logger.debug("%s resolved to storage host %s", media.template, host_of(url))
         return url
 
-    async def open(self, url: str, *, start: int = 0) -> StorageResponse:
-        """GET a signed URL from ``start`` on, following up to 3 storage redirects."""
+    async def open(
+        self, url: str, *, start: int = 0, if_range: str | None = None
+    ) -> StorageResponse:
+        """GET a signed URL from ``start`` on (``If-Range`` with it, if given), following up to
+        3 storage redirects."""
         return await open_storage(
             self.requester,
             url,
             start=start,
+            if_range=if_range,
             allow_http=self.allow_http,
             read_timeout=self.read_timeout,
         )

@@ -1,7 +1,8 @@
 """Fetching signed storage URLs: the credential-free half of a media download.
 
 Requests go through the transport's storage session only (own connector, no default headers,
-no cookies, no credentials), carry only ``Accept-Encoding: identity`` and ``Range``, and follow
+no cookies, no credentials), carry only ``Accept-Encoding: identity``, ``Range`` and
+``If-Range`` (the object's own ETag or Last-Modified, as storage sent them), and follow
 at most three storage redirects by hand, each checked by :func:`check_target`:
 
 * absolute http(s) only, and no userinfo in the URL;
@@ -33,6 +34,8 @@ from ..errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    InternalServerError,
+    RateLimitError,
     UnexpectedRedirectError,
     status_error_class,
 )
@@ -160,20 +163,24 @@ async def open_storage(
     url: str,
     *,
     start: int = 0,
+    if_range: str | None = None,
     allow_http: bool,
     read_timeout: float | None = None,
     max_redirects: int = MAX_STORAGE_REDIRECTS,
 ) -> StorageResponse:
     """GET a signed storage URL with the credential-free session and check the status.
 
-    Only ``Accept-Encoding: identity`` (so bytes and ``Content-Length`` are what storage holds)
-    and ``Range`` are sent; never the client's headers, ``extra_headers`` or cookies.
+    Only ``Accept-Encoding: identity`` (so bytes and ``Content-Length`` are what storage holds),
+    ``Range`` and, with it, ``If-Range`` (a changed object is then sent whole: a 200) are sent;
+    never the client's headers, ``extra_headers`` or cookies.
     """
     transport = requester.transport
     session = transport.storage_session()
     headers = {"Accept-Encoding": "identity"}
     if start:
         headers["Range"] = f"bytes={start}-"
+        if if_range:
+            headers["If-Range"] = if_range
     extra: dict[str, Any] = {}
     if read_timeout is not None:
         # The client's connect limit stays; only the wait for bytes changes.
@@ -244,6 +251,14 @@ async def _status_error(response: aiohttp.ClientResponse, host: str) -> APIError
         # Only the S3 error code: the rest of the body may echo the signed request.
         body={"Code": code} if code else None,
     )
+
+
+def is_retryable(error: APIError) -> bool:
+    """Whether another attempt may succeed: a connection failure, a 5xx, 429, 408 or an
+    expired signed URL (a fresh one comes from ``/Media``)."""
+    if isinstance(error, APIConnectionError | InternalServerError | RateLimitError):
+        return True
+    return error.status == 408 or is_expired_url_error(error)
 
 
 def is_expired_url_error(error: APIError) -> bool:

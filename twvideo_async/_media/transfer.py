@@ -12,11 +12,12 @@ Guarantees (each has a test):
   written past the size;
 * a write error (a full disk) removes the temporary file and raises :class:`MediaWriteError`
   naming the final path;
-* a dropped or stalled connection resumes with ``Range: bytes=N-``: the 206 must start at N,
-  with the same total, and the same ``ETag`` and ``Last-Modified`` when the first answer had
-  them (a missing one counts as changed), else the file starts again from zero; a storage
-  that ignores ``Range`` (answers 200) restarts the file; a 403 (the signed URL expired) gets
-  a fresh URL from ``/Media`` first;
+* a dropped or stalled connection resumes with ``Range: bytes=N-`` and ``If-Range``: the 206
+  must start at N, with the same total, ``ETag`` and ``Last-Modified`` as the first answer (a
+  missing one counts as changed), else the file starts again from zero; a storage that
+  ignores ``Range`` (answers 200) restarts the file; a 403 (the signed URL expired) gets a
+  fresh URL from ``/Media`` first. A rerun resumes from a killed run's file the same way when
+  its sidecar proves the object (``leftover``); a refusal then restarts at no attempt's cost;
 * ``max_attempts`` bounds consecutive attempts that bring no new bytes: an attempt that makes
   progress resets the count, so a long file on a flaky link still finishes while a storage that
   keeps failing is given up on quickly. Waits between attempts back off exponentially;
@@ -44,18 +45,18 @@ from ..errors import (
     APIError,
     APIResponseValidationError,
     IntegrityError,
-    InternalServerError,
-    InvalidRequestError,
-    RateLimitError,
 )
 from .bodycopy import BodyCopy
-from .integrity import Mismatch, expected_md5, parse_content_range
+from .integrity import Expected, Mismatch
+from .leftover import remove_stale, take_leftover
 from .naming import check_file_name, existing_size, name_from_response, resolve_target
-from .options import DownloadOptions
-from .partfile import PartFile, remove_stale
-from .progress import ProgressCallback, ProgressCallbackError, ProgressKind, Reporter, Tally
+from .options import DownloadOptions, FileSettings
+from .options import check_max_attempts as check_max_attempts  # the archive imports it here
+from .partfile import PartFile
+from .progress import ProgressCallbackError, ProgressKind, Reporter, Tally
 from .resolve import FetchOptions, MediaPath, MediaSource
 from .storage import StorageResponse, is_expired_url_error
+from .storage import is_retryable as is_retryable  # the archive imports it here
 
 
 @attrs.frozen(kw_only=True)
@@ -65,18 +66,6 @@ class FileOutcome:
     sha256: str | None
     skipped: bool
     attempts: int
-
-
-def is_retryable(error: APIError) -> bool:
-    if isinstance(error, APIConnectionError | InternalServerError | RateLimitError):
-        return True
-    return error.status == 408 or is_expired_url_error(error)
-
-
-def check_max_attempts(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequestError(f"max_attempts must be an integer >= 1, got {value!r}")
-    return value
 
 
 class Transfer:
@@ -111,13 +100,16 @@ class Transfer:
         self.existing: int | None = None
         self.part: PartFile | None = None
         self.url: str | None = None
-        self.total: int | None = None
-        self.etag: str | None = None
-        self.last_modified: str | None = None
-        self.checksum: tuple[str, str] | None = None
+        self.expect = Expected()  # what storage said of the object
         self.answered = False  # a first full answer arrived (existing file checked)
         self.attempts = 0
-        self.swept = False  # stale temporary files of the final path removed
+        self.swept = False  # stale temporary files of the final path removed (or one taken)
+        self.resuming = False  # bytes of a killed run, not yet confirmed by storage
+        self.started = False  # STARTED reported
+
+    @property
+    def total(self) -> int | None:
+        return self.expect.total
 
     def _skipped(self, final: Path, size: int) -> FileOutcome:
         return FileOutcome(
@@ -130,13 +122,20 @@ class Transfer:
         if self.existing is not None and not self.overwrite and not self.skip_existing:
             raise FileExistsError(f"{final} exists; pass overwrite=True to replace it")
 
-    async def _sweep(self, final: Path) -> None:
-        """Remove leftovers of a killed run (no live download holds them), once, and before a
+    async def _sweep(self, final: Path, *, resume: bool) -> None:
+        """Take over (``resume``) or remove the leftovers of killed runs, once, and before a
         request when the name is known: a pause between an answer's headers and its body lets
         a connection drop take the bytes aiohttp had buffered."""
-        if not self.swept:
-            self.swept = True
+        if self.swept:
+            return
+        self.swept = True
+        if not resume:
             await asyncio.to_thread(remove_stale, final)
+            return
+        kept = await asyncio.to_thread(take_leftover, final, self.expected_size)
+        if kept is not None:
+            self.expect, self.resuming = kept.expected, True
+            self.part = PartFile(final, kept=kept)
 
     async def run(self) -> FileOutcome:
         final = self.final
@@ -146,8 +145,9 @@ class Transfer:
             if self.skip_existing and existing is not None and existing == self.expected_size:
                 await self.report(ProgressKind.SKIPPED, existing, existing)
                 return self._skipped(final, existing)
-            await self._sweep(final)
         try:
+            if final is not None:
+                await self._sweep(final, resume=True)
             return await self._attempts()
         finally:
             part = self.part
@@ -172,6 +172,9 @@ class Transfer:
                     return outcome
                 return await self._finish()
             except APIError as exc:
+                if self.resuming and exc.status == 416:
+                    await self._forget_leftover()  # the object is shorter now: it changed
+                    continue
                 if not is_retryable(exc):
                     raise
                 size = 0 if self.part is None else self.part.size
@@ -186,6 +189,10 @@ class Transfer:
                 reason = type(exc).__name__
                 failure: Exception = exc
             except Mismatch as exc:
+                if self.resuming:
+                    logger.info("media %s: %s; starting again", self.source.media.template, exc)
+                    await self._forget_leftover()
+                    continue
                 stalled += 1
                 if stalled >= self.max_attempts:
                     raise IntegrityError(
@@ -211,13 +218,18 @@ class Transfer:
 
     async def _attempt(self, url: str, offset: int) -> FileOutcome | None:
         """One storage request from ``offset``; a FileOutcome only when the file is skipped."""
-        async with await self.source.open(url, start=offset) as response:
+        if_range = self.expect.if_range if offset else None
+        async with await self.source.open(url, start=offset, if_range=if_range) as response:
             if response.status == 200:
                 skipped = await self._begin(response)
                 if skipped is not None:
                     return skipped
             elif response.status == 206 and offset:
-                self._check_resume(response, offset)
+                self.expect.check_resume(response.headers, offset, strict=self.resuming)
+                if self.resuming:
+                    skipped = await self._resumed(offset)
+                    if skipped is not None:
+                        return skipped
             else:
                 raise APIResponseValidationError(
                     f"the storage host {response.host} answered HTTP {response.status} to a "
@@ -231,15 +243,12 @@ class Transfer:
 
     async def _begin(self, response: StorageResponse) -> FileOutcome | None:
         """A full answer: the file starts at zero (again, if storage ignored ``Range``)."""
-        self.total = response.content_length
-        self.etag = response.headers.get("ETag")
-        self.last_modified = response.headers.get("Last-Modified")
-        self.checksum = expected_md5(response.headers)
+        self.resuming = False  # whatever a killed run left is replaced by this answer
+        self.expect = Expected.of(response.headers, response.content_length)
         expected = self.expected_size
         if expected is not None and self.total is not None and self.total != expected:
             raise Mismatch(f"storage announced {self.total} bytes where {expected} are listed")
         if not self.answered:
-            self.answered = True
             final = self.final
             if final is None:
                 name = name_from_response(response.headers, self.source.media.sid)
@@ -247,44 +256,56 @@ class Transfer:
                     self.claim(name)
                 final = self.final = self.report.path = self.directory / name
                 await self._look_at_final(final)
-            existing = self.existing
-            if existing is not None:
-                if self.skip_existing and existing in (self.total, self.expected_size):
-                    await self.report(ProgressKind.SKIPPED, existing, existing)
-                    return self._skipped(final, existing)
-                if not self.overwrite:
-                    raise FileExistsError(
-                        f"{final} exists but is incomplete; pass overwrite=True to replace it"
-                    )
+            skipped = await self._vet_existing(final)
+            if skipped is not None:
+                return skipped
         if self.part is None:
             final = self.final
             assert final is not None  # noqa: S101 - invariant; narrows the type
-            await self._sweep(final)
-            self.part = PartFile(final, md5=self.checksum is not None)
-            await self.report(ProgressKind.STARTED, 0, self.total)
-        elif self.part.size:
+            await self._sweep(final, resume=False)
+            self.part = PartFile(final, md5=self.expect.md5 is not None)
+        elif self.part.size and self.started:
             logger.debug("storage host %s ignored Range: restarting", response.host)
             await self._restart()
+        else:  # empty, or a killed run's bytes not of this object: hashes as this answer needs
+            await asyncio.to_thread(self.part.reset, md5=self.expect.md5 is not None)
+        self.part.record(self.expect)  # which object the file holds, before its first byte
+        if not self.started:
+            self.started = True
+            await self.report(ProgressKind.STARTED, 0, self.total)
         return None
 
-    def _check_resume(self, response: StorageResponse, offset: int) -> None:
-        """A 206 may only extend the file if it starts where the file ends, on the same object."""
-        parsed = parse_content_range(response.headers.get("Content-Range"))
-        if parsed is None or parsed[0] != offset:
-            raise Mismatch(f"storage resumed at another byte than {offset}")
-        total = parsed[1]
-        if self.total is not None and total is not None and total != self.total:
-            raise Mismatch("the object changed size between attempts")
-        # The first answer's validators must come back unchanged: a missing one is as good as
-        # a different one, and splicing two versions of an object would go unnoticed.
-        if self.etag is not None and response.headers.get("ETag") != self.etag:
-            raise Mismatch("the object changed (ETag missing or different) between attempts")
-        if self.last_modified is not None and (
-            response.headers.get("Last-Modified") != self.last_modified
-        ):
-            raise Mismatch(
-                "the object changed (Last-Modified missing or different) between attempts"
-            )
+    async def _vet_existing(self, final: Path) -> FileOutcome | None:
+        """On the first answer: keep (skip) or refuse a file already at the final path."""
+        self.answered = True
+        existing = self.existing
+        if existing is not None:
+            if self.skip_existing and existing in (self.total, self.expected_size):
+                await self.report(ProgressKind.SKIPPED, existing, existing)
+                return self._skipped(final, existing)
+            if not self.overwrite:
+                raise FileExistsError(
+                    f"{final} exists but is incomplete; pass overwrite=True to replace it"
+                )
+        return None
+
+    async def _resumed(self, offset: int) -> FileOutcome | None:
+        """Storage confirmed a killed run's bytes (the same object, the recorded size)."""
+        self.resuming = False
+        assert self.final is not None  # noqa: S101 - a leftover is only taken for a known name
+        skipped = None if self.answered else await self._vet_existing(self.final)
+        if skipped is None and not self.started:
+            self.started = True
+            # Shown from the bytes kept: the file does not start from zero.
+            await self.report(ProgressKind.STARTED, offset, self.total)
+        return skipped
+
+    async def _forget_leftover(self) -> None:
+        """A killed run's bytes are not of the object storage serves now: start from zero."""
+        self.resuming = False
+        self.expect = Expected()
+        if self.part is not None:
+            await asyncio.to_thread(self.part.reset, md5=False)
 
     def _expected(self) -> int | None:
         """The size the file must reach: storage's ``Content-Length``, else the resource's."""
@@ -292,7 +313,7 @@ class Transfer:
 
     async def _restart(self) -> None:
         if self.part is not None:
-            await asyncio.to_thread(self.part.reset, md5=self.checksum is not None)
+            await asyncio.to_thread(self.part.reset, md5=self.expect.md5 is not None)
             await self.report(ProgressKind.RESTARTED, 0, self.total)
 
     async def _pump(self, response: StorageResponse, part: PartFile) -> None:
@@ -316,8 +337,9 @@ class Transfer:
                 f"the storage host ended the body after {part.size} of {expected} bytes",
                 method="GET",
             )
-        if self.checksum is not None and part.md5 != self.checksum[0]:
-            raise Mismatch(f"the MD5 of the bytes does not match storage's {self.checksum[1]}")
+        md5 = self.expect.md5
+        if md5 is not None and part.md5 != md5[0]:
+            raise Mismatch(f"the MD5 of the bytes does not match storage's {md5[1]}")
         await asyncio.to_thread(part.finish, self.fsync)
         part.commit()
         await self.report(ProgressKind.FINISHED, part.size, self.total)
@@ -327,28 +349,6 @@ class Transfer:
             sha256=part.sha256,
             skipped=False,
             attempts=self.attempts,
-        )
-
-
-@attrs.frozen(kw_only=True)
-class FileSettings:
-    """How files are written, from a call's :class:`DownloadOptions`, validated once."""
-
-    progress: ProgressCallback | None = None
-    skip_existing: bool = False
-    overwrite: bool = True
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    fsync: bool = False
-
-    @classmethod
-    def build(cls, options: DownloadOptions, *, skip_existing: bool) -> FileSettings:
-        """``skip_existing`` is the default of the calling function (one file or many)."""
-        return cls(
-            progress=options.get("progress"),
-            skip_existing=options.get("skip_existing", skip_existing),
-            overwrite=options.get("overwrite", True),
-            max_attempts=check_max_attempts(options.get("max_attempts", DEFAULT_MAX_ATTEMPTS)),
-            fsync=options.get("fsync", False),
         )
 
 
