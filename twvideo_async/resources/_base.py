@@ -26,6 +26,8 @@ P = ParamSpec("P")
 
 _RAW: contextvars.ContextVar[bool] = contextvars.ContextVar("twvideo_async_raw", default=False)
 
+_new_request = tuple.__new__
+
 SID = {prefix: sid_pattern(prefix) for prefix in ("RM", "RT", "CJ", "HK", "MT", "PA")}
 
 
@@ -63,7 +65,7 @@ def _check_keywords(method: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
-        if not kwargs.keys() <= accepted:
+        if kwargs and not kwargs.keys() <= accepted:
             unknown = sorted(kwargs.keys() - accepted)
             close = difflib.get_close_matches(unknown[0], names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
@@ -135,14 +137,22 @@ class Resource:
         options: RequestOptions,
         parse: Parser[T] | None,
     ) -> T | None:
-        request = Request(
-            method=method,
-            path_template=template,
-            path=build_path(template, params, patterns),
-            query=encode_pairs(query) if query else None,
-            form=encode_pairs(form) if form is not None else None,
-            idempotent=idempotent,
-            options=options,
+        # Request's fields in order (method, path_template, path, url, query, form,
+        # idempotent, expect_redirect, options): a twelfth of a keyword-built instance's
+        # cost, on every call. tests/test_fast_paths.py checks it equals the keyword form.
+        request = _new_request(
+            Request,
+            (
+                method,
+                template,
+                build_path(template, params, patterns),
+                None,
+                encode_pairs(query) if query else None,
+                encode_pairs(form) if form is not None else None,
+                idempotent,
+                False,
+                options,
+            ),
         )
         response = await self._requester.request(request)
         result = None if parse is None else parse_response(response, parse)
