@@ -111,8 +111,9 @@ def parse_response(response: APIResponse, parse: Callable[[Mapping[str, Any]], T
     shape error annotated with the request it answers."""
     try:
         if isinstance(parse, Parser):
-            model: T = parse.from_response(response)
-            return model
+            # ``Parser.from_response`` inlined: one call fewer on every fetch.
+            model: T | None = wire.decode_object(response.content, parse.cls)
+            return parse(response.json()) if model is None else model
         return parse(response.json())
     except APIResponseValidationError as exc:
         exc.method, exc.path = response.method, response.path

@@ -48,6 +48,7 @@ __all__ = ["decode_object", "decode_page", "supports"]
 
 T = TypeVar("T")
 Finish = Callable[[list[Any], RawSource], None]
+FinishOne = Callable[[Any, bytes], None]
 
 # A list parser normally sees one envelope key; a few more are cached, no more (the keys come
 # from the server).
@@ -60,7 +61,8 @@ _MAX_PAGE_KEYS = 8
 def decode_object(body: bytes, cls: type[T]) -> T | None:
     """``cls`` built from a JSON object body, or ``None`` to say "use the cattrs path"."""
     codec = _codec(cls)
-    if codec is None or not _is_utf8(body):
+    # ``isascii`` first: the usual body needs no call to ``_is_utf8``.
+    if codec is None or not (body.isascii() or _is_utf8(body)):
         return None
     return typing.cast("T | None", codec.decode_object(body))
 
@@ -96,18 +98,19 @@ def _is_utf8(body: bytes) -> bool:
 class _Codec:
     """msgspec decoders for one model class: single objects and list pages per envelope key."""
 
-    def __init__(self, ms: Any, wire: type[Any], finish: Finish) -> None:
+    def __init__(self, ms: Any, wire: type[Any], finish: Finish, finish_one: FinishOne) -> None:
         self._ms = ms
         self._wire = wire
         self._finish = finish
-        self._object = ms.json.Decoder(wire)
+        self._finish_one = finish_one
+        self._decode = ms.json.Decoder(wire).decode
         self._pages: dict[str, msgspec.json.Decoder[Any]] = {}
         self._last_key: str | None = None
 
     def decode_object(self, body: bytes) -> Any:
         try:
-            obj = self._object.decode(body)
-            self._finish([obj], RawSource(body, None))
+            obj = self._decode(body)
+            self._finish_one(obj, body)
         except Exception:
             return None
         return obj
@@ -201,10 +204,10 @@ def _build(cls: type[Any]) -> _Codec | None:
             "__attrs_attrs__": tuple(field for field, _, _ in plans),
         },
     )
-    finish = _compile_finish(cls, plans)
-    if finish is None:
+    finishers = _compile_finish(cls, plans)
+    if finishers is None:
         return None
-    return _Codec(msgspec, wire, finish)
+    return _Codec(msgspec, wire, *finishers)
 
 
 # -- field plans -------------------------------------------------------------------------------
@@ -317,12 +320,15 @@ def _slot(cls: type[Any], name: str) -> Any:
     return slot if isinstance(slot, types.MemberDescriptorType) else None
 
 
-def _compile_finish(cls: type[Any], plans: list[Plan]) -> Finish | None:
-    """Compile ``finish(items, source)``, which completes msgspec's wire instances in place.
+def _compile_finish(cls: type[Any], plans: list[Plan]) -> tuple[Finish, FinishOne] | None:
+    """Compile ``finish(items, source)``, which completes msgspec's wire instances in place,
+    and ``finish_one(obj, body)``, the same for the single object of a body.
 
     Per item: datetimes parsed as ``parse_datetime`` does (its common branch inlined), mappings
     wrapped read-only, ``raw`` set to a ``LazyRaw`` (built through its slots), and the class
-    switched to ``cls``. Any exception means the page takes the cattrs path.
+    switched to ``cls``. ``finish_one`` also builds the body's ``RawSource`` through its slots
+    and has no list or loop: a fetch pays for one object only. Any exception means the body
+    takes the cattrs path.
     """
     raw_slot = _slot(cls, "raw")
     if raw_slot is None:
@@ -334,12 +340,16 @@ def _compile_finish(cls: type[Any], plans: list[Plan]) -> Finish | None:
         "_parse": parse_datetime,
         "_new": object.__new__,
         "_LazyRaw": LazyRaw,
+        "_RawSource": RawSource,
+        "_source_body": _slot(RawSource, "_body").__set__,
+        "_source_key": _slot(RawSource, "_key").__set__,
+        "_source_items": _slot(RawSource, "_items").__set__,
         "_raw_source": _slot(LazyRaw, "_source").__set__,
         "_raw_index": _slot(LazyRaw, "_index").__set__,
         "_set_raw": raw_slot.__set__,
         "_set_class": object.__setattr__,
     }
-    body = ["def finish(items, source):", "    for i, o in enumerate(items):"]
+    item: list[str] = []  # the statements for one instance ``o`` at index ``i`` of ``source``
     for n, (field, _, step) in enumerate(plans):
         if step == _KEEP:
             continue
@@ -347,27 +357,38 @@ def _compile_finish(cls: type[Any], plans: list[Plan]) -> Finish | None:
         if slot is None:
             return None
         ns[f"_s{n}"] = slot.__set__
-        body += [f"        v = o.{field.name}", "        if v is not None:"]
+        item += [f"v = o.{field.name}", "if v is not None:"]
         if step == _MAP:
-            body.append(f"            _s{n}(o, _proxy(v))")
+            item.append(f"    _s{n}(o, _proxy(v))")
         else:
-            body += [
-                "            if len(v) == 20 and v[19] == 'Z':",
-                "                try:",
-                "                    v = _from_zulu(v)",
-                "                except ValueError:",
-                "                    v = _parse(v)",
-                "            else:",
-                "                v = _parse(v)",
-                f"            _s{n}(o, v)",
+            item += [
+                "    if len(v) == 20 and v[19] == 'Z':",
+                "        try:",
+                "            v = _from_zulu(v)",
+                "        except ValueError:",
+                "            v = _parse(v)",
+                "    else:",
+                "        v = _parse(v)",
+                f"    _s{n}(o, v)",
             ]
-    body += [
-        "        r = _new(_LazyRaw)",
-        "        _raw_source(r, source)",
-        "        _raw_index(r, i)",
-        "        _set_raw(o, r)",
-        "        _set_class(o, '__class__', _cls)",
+    item += [
+        "r = _new(_LazyRaw)",
+        "_raw_source(r, source)",
+        "_raw_index(r, i)",
+        "_set_raw(o, r)",
+        "_set_class(o, '__class__', _cls)",
     ]
+    lines = ["def finish(items, source):", "    for i, o in enumerate(items):"]
+    lines += [" " * 8 + line for line in item]
+    lines += [
+        "def finish_one(o, body):",
+        "    source = _new(_RawSource)",
+        "    _source_body(source, body)",
+        "    _source_key(source, None)",
+        "    _source_items(source, None)",
+        "    i = 0",
+    ]
+    lines += [" " * 4 + line for line in item]
     # The source is built from the model's own field names, never from a payload.
-    exec(compile("\n".join(body), f"<twvideo_async finish {cls.__qualname__}>", "exec"), ns)  # noqa: S102
-    return typing.cast(Finish, ns["finish"])
+    exec(compile("\n".join(lines), f"<twvideo_async finish {cls.__qualname__}>", "exec"), ns)  # noqa: S102
+    return typing.cast(Finish, ns["finish"]), typing.cast(FinishOne, ns["finish_one"])

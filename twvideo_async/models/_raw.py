@@ -32,6 +32,8 @@ class RawSource:
     Concurrent first calls may parse twice; both results are equal, so the race is harmless.
     """
 
+    # The msgspec finishing code of a single object fills these through the slot
+    # descriptors (cheaper than ``__init__``).
     __slots__ = ("_body", "_items", "_key")
 
     def __init__(self, body: bytes, key: str | None) -> None:
