@@ -326,9 +326,9 @@ def _compile_finish(cls: type[Any], plans: list[Plan]) -> tuple[Finish, FinishOn
 
     Per item: datetimes parsed as ``parse_datetime`` does (its common branch inlined), mappings
     wrapped read-only, ``raw`` set to a ``LazyRaw`` (built through its slots), and the class
-    switched to ``cls``. ``finish_one`` also builds the body's ``RawSource`` through its slots
-    and has no list or loop: a fetch pays for one object only. Any exception means the body
-    takes the cattrs path.
+    switched to ``cls``. ``finish_one`` has no list or loop, and its ``LazyRaw`` holds the body
+    itself instead of a ``RawSource``: a fetch pays for one object only. Any exception means
+    the body takes the cattrs path.
     """
     raw_slot = _slot(cls, "raw")
     if raw_slot is None:
@@ -340,16 +340,12 @@ def _compile_finish(cls: type[Any], plans: list[Plan]) -> tuple[Finish, FinishOn
         "_parse": parse_datetime,
         "_new": object.__new__,
         "_LazyRaw": LazyRaw,
-        "_RawSource": RawSource,
-        "_source_body": _slot(RawSource, "_body").__set__,
-        "_source_key": _slot(RawSource, "_key").__set__,
-        "_source_items": _slot(RawSource, "_items").__set__,
         "_raw_source": _slot(LazyRaw, "_source").__set__,
         "_raw_index": _slot(LazyRaw, "_index").__set__,
         "_set_raw": raw_slot.__set__,
         "_set_class": object.__setattr__,
     }
-    item: list[str] = []  # the statements for one instance ``o`` at index ``i`` of ``source``
+    item: list[str] = []  # the statements that finish one instance ``o`` but its ``raw``
     for n, (field, _, step) in enumerate(plans):
         if step == _KEEP:
             continue
@@ -371,24 +367,15 @@ def _compile_finish(cls: type[Any], plans: list[Plan]) -> tuple[Finish, FinishOn
                 "        v = _parse(v)",
                 f"    _s{n}(o, v)",
             ]
-    item += [
-        "r = _new(_LazyRaw)",
-        "_raw_source(r, source)",
-        "_raw_index(r, i)",
-        "_set_raw(o, r)",
-        "_set_class(o, '__class__', _cls)",
-    ]
+    tail = ["_set_raw(o, r)", "_set_class(o, '__class__', _cls)"]
     lines = ["def finish(items, source):", "    for i, o in enumerate(items):"]
     lines += [" " * 8 + line for line in item]
-    lines += [
-        "def finish_one(o, body):",
-        "    source = _new(_RawSource)",
-        "    _source_body(source, body)",
-        "    _source_key(source, None)",
-        "    _source_items(source, None)",
-        "    i = 0",
-    ]
+    lines += [" " * 8 + line for line in ("r = _new(_LazyRaw)", "_raw_source(r, source)")]
+    lines += [" " * 8 + line for line in ("_raw_index(r, i)", *tail)]
+    # A single object's LazyRaw reads the body itself: no RawSource, no index.
+    lines += ["def finish_one(o, body):"]
     lines += [" " * 4 + line for line in item]
+    lines += [" " * 4 + line for line in ("r = _new(_LazyRaw)", "_raw_source(r, body)", *tail)]
     # The source is built from the model's own field names, never from a payload.
     exec(compile("\n".join(lines), f"<twvideo_async finish {cls.__qualname__}>", "exec"), ns)  # noqa: S102
     return typing.cast(Finish, ns["finish"]), typing.cast(FinishOne, ns["finish_one"])

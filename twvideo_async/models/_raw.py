@@ -32,8 +32,6 @@ class RawSource:
     Concurrent first calls may parse twice; both results are equal, so the race is harmless.
     """
 
-    # The msgspec finishing code of a single object fills these through the slot
-    # descriptors (cheaper than ``__init__``).
     __slots__ = ("_body", "_items", "_key")
 
     def __init__(self, body: bytes, key: str | None) -> None:
@@ -59,7 +57,8 @@ class LazyRaw(Mapping[str, Any]):
 
     # Instances are made by the generated msgspec finishing code, which fills ``_source`` and
     # ``_index`` through the slot descriptors (cheaper than ``__init__``); ``_data`` stays
-    # unset until the first access.
+    # unset until the first access. The model of a single-object body has nothing to share
+    # its parse with: its ``_source`` is the body itself and ``_index`` stays unset.
     __slots__ = ("_data", "_index", "_source")
     _data: dict[str, Any]
 
@@ -71,7 +70,11 @@ class LazyRaw(Mapping[str, Any]):
         try:
             return self._data
         except AttributeError:
-            data = self._data = self._source.items()[self._index]
+            source = self._source
+            if isinstance(source, bytes):
+                data = self._data = json.loads(source)  # what RawSource(body, None) reads
+            else:
+                data = self._data = source.items()[self._index]
             return data
 
     def __getitem__(self, key: str) -> Any:
