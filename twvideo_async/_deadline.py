@@ -26,6 +26,8 @@ import sys
 import time
 from collections.abc import Callable
 
+_INF = math.inf
+
 # A timer may run up to the loop's clock resolution early: a limit due within this of now is
 # treated as expired rather than re-armed for a few microseconds.
 _SLACK = 0.001
@@ -51,7 +53,7 @@ class CallDeadline(Watch):
     __slots__ = ("_cancelling", "_task", "expired")
 
     def __init__(self) -> None:
-        self.due = math.inf
+        self.due = _INF
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - the request loop always runs in a task
             raise RuntimeError("a call deadline needs a running task")
@@ -104,7 +106,11 @@ class Sweeper:
             self._arm(due)
 
     def watch_for(self, watch: Watch, seconds: float) -> None:
-        self.watch(watch, self._clock() + seconds)
+        # ``watch`` inlined: one call fewer for every call's deadline.
+        due = watch.due = self._clock() + seconds
+        self._watched.add(watch)
+        if due < self._when:
+            self._arm(due)
 
     def unwatch(self, watch: Watch) -> None:
         self._watched.discard(watch)

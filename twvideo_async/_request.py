@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ from .errors import (
 # Failures after which an earlier attempt may have been carried out by Twilio.
 _MAYBE_CARRIED_OUT = frozenset({Failure.SERVER_ERROR, Failure.TIMEOUT, Failure.DISCONNECTED})
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})  # no per-request aiohttp arguments
 _URL_CACHE_SIZE = 256  # distinct request targets kept parsed (then the cache starts over)
 
 
@@ -65,6 +67,11 @@ class Request(NamedTuple):
     idempotent: bool = False
     expect_redirect: bool = False
     options: RequestOptions = NO_OPTIONS
+
+
+def _meta(req: Request, retries_taken: int) -> dict[str, Any]:
+    """What every error of an attempt carries (built only when one is raised)."""
+    return {"method": req.method, "path": req.path_template, "retries_taken": retries_taken}
 
 
 class Requester:
@@ -104,6 +111,9 @@ class Requester:
         # OpenTelemetry, opt-in (_tracing): None costs one attribute check per call.
         self.telemetry = telemetry
         self._form_headers = {**self.headers, "Content-Type": _FORM_CONTENT_TYPE}
+        # The last (Timeout, Transport) whose limits were found to be the session's: see _send.
+        self._timeout_match: Timeout | None = None
+        self._timeout_match_transport: Transport | None = None
 
     @property
     def origin(self) -> str:
@@ -236,32 +246,36 @@ class Requester:
         """One try: the response on success, else the error and how it failed."""
         clock = self.clock
         remaining = None if deadline is None else deadline - clock()
-        meta: dict[str, Any] = {
-            "method": req.method,
-            "path": req.path_template,
-            "retries_taken": retries_taken,
-        }
         if remaining is not None and remaining <= 0:
-            raise APITimeoutError("the call ran out of time before it could be sent", **meta)
-        semaphore = self.limits.semaphore()
+            raise APITimeoutError(
+                "the call ran out of time before it could be sent", **_meta(req, retries_taken)
+            )
+        limits = self.limits
+        semaphore = limits.semaphore()
+        telemetry = self.telemetry
         try:
-            if remaining is None or not self.limits.may_wait(req.method, semaphore):
-                await self._wait_turn(req.method, semaphore)
-            else:
+            if remaining is not None and limits.may_wait(req.method, semaphore):
                 await asyncio.wait_for(self._wait_turn(req.method, semaphore), remaining)
+            elif semaphore is None and telemetry is None:
+                # What _wait_turn does with no semaphore and no telemetry, one coroutine fewer.
+                await limits.wait_turn(req.method)
+            else:
+                await self._wait_turn(req.method, semaphore)
         except asyncio.TimeoutError:
             raise APITimeoutError(
-                "timed out waiting for the client-side rate limiter or concurrency cap", **meta
+                "timed out waiting for the client-side rate limiter or concurrency cap",
+                **_meta(req, retries_taken),
             ) from None
         start = clock()
         try:
             if self.transport.closed:  # closed while this call waited or slept
-                raise APIConnectionError(CLOSED_IN_FLIGHT, **meta)
+                raise APIConnectionError(CLOSED_IN_FLIGHT, **_meta(req, retries_taken))
             sending = self._send(req, url, headers, data, timeout, deadline)
-            if self.telemetry is not None:
-                sending = self.telemetry.attempt(req.method, req.path_template, url, sending)
+            if telemetry is not None:
+                sending = telemetry.attempt(req.method, req.path_template, url, sending)
             status, resp_headers, body = await sending
         except aiohttp.ClientError as exc:
+            meta = _meta(req, retries_taken)
             if self.transport.closed:  # aclose() ended the request: never retried
                 raise APIConnectionError(CLOSED_IN_FLIGHT, **meta) from None
             return connection_error(exc, meta, attempt, self.clock() - start)
@@ -271,35 +285,33 @@ class Requester:
         except asyncio.TimeoutError as exc:
             # aiohttp's own timeouts are ClientErrors (above): this is the call's deadline.
             raise APITimeoutError(
-                f"the call did not finish within its {timeout.total:g}s timeout", **meta
+                f"the call did not finish within its {timeout.total:g}s timeout",
+                **_meta(req, retries_taken),
             ) from exc
         finally:
             if semaphore is not None:
                 semaphore.release()
-            self.limits.throttle.release()
+            limits.throttle.release()
         elapsed = clock() - start
-        request_id = resp_headers.get(REQUEST_ID_HEADER)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %d (request_id=%s, attempt %d, %.1f ms)",
                 req.method,
                 req.path_template,
                 status,
-                request_id,
+                resp_headers.get(REQUEST_ID_HEADER),
                 attempt,
                 elapsed * 1000,
             )
         if status < 300 or (req.expect_redirect and status < 400) or (accept_404 and status == 404):
-            self.limits.throttle.on_success(resp_headers)
+            limits.throttle.on_success(resp_headers)
+            # Positional, in the order of APIResponse.__init__: keywords to a class call
+            # cost a dict on every call.
             return APIResponse(
-                status=status,
-                headers=resp_headers,
-                content=body,
-                method=req.method,
-                path=req.path_template,
-                retries_taken=retries_taken,
-                elapsed=elapsed,
+                status, resp_headers, body, req.method, req.path_template, retries_taken, elapsed
             )
+        meta = _meta(req, retries_taken)
+        request_id = resp_headers.get(REQUEST_ID_HEADER)
         if status < 400:
             return (
                 UnexpectedRedirectError(
@@ -342,11 +354,18 @@ class Requester:
         session = transport.api_session()
         # The session already carries this client's connect/read limits; a per-request
         # ClientTimeout costs a timer per request, so it is only passed when they differ.
-        extra: dict[str, Any] = {}
-        if transport.session_timeout != (timeout.connect, timeout.read):
-            extra["timeout"] = aiohttp.ClientTimeout(
-                total=None, sock_connect=timeout.connect, sock_read=timeout.read
-            )
+        # (A transport's limits are fixed when it is made and a Timeout is frozen, so the
+        # last pair found to match needs no second look.)
+        extra: Mapping[str, Any] = _NO_EXTRA
+        if timeout is not self._timeout_match or transport is not self._timeout_match_transport:
+            if transport.session_timeout == (timeout.connect, timeout.read):
+                self._timeout_match, self._timeout_match_transport = timeout, transport
+            else:
+                extra = {
+                    "timeout": aiohttp.ClientTimeout(
+                        total=None, sock_connect=timeout.connect, sock_read=timeout.read
+                    )
+                }
         limit = None
         if deadline is not None:
             # Checked by the loop's sweeper (_deadline): no timer of its own per call.

@@ -46,7 +46,6 @@ class APIResponse:
 
     def __init__(
         self,
-        *,
         status: int,
         headers: Mapping[str, str],
         content: bytes,
