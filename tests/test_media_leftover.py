@@ -52,10 +52,14 @@ def record(data: bytes, **changes: Any) -> dict[str, Any]:
 
 
 def leave(
-    directory: Path, head: bytes, sidecar: dict[str, Any] | bytes | None, tag: str = "deadbeef"
+    directory: Path,
+    head: bytes,
+    sidecar: dict[str, Any] | bytes | None,
+    tag: str = "deadbeef",
+    name: str = NAME,
 ) -> Path:
     """What a killed run leaves: its part bytes and (maybe) its sidecar; no lock is held."""
-    part = directory / f".{NAME}.part-{tag}"
+    part = directory / f".{name}.part-{tag}"
     part.write_bytes(head)
     if sidecar is not None:
         raw = sidecar if isinstance(sidecar, bytes) else json.dumps(sidecar).encode()
@@ -141,6 +145,34 @@ async def test_of_several_leftovers_the_longest_valid_one_is_resumed(
     assert ranges(env) == [(f"bytes={2 * MIB}-", md5_etag(data))]
     assert path.read_bytes() == data
     assert files_in(tmp_path) == [NAME]  # the others and all their sidecars removed
+
+
+@pytest.mark.parametrize("many", [False, True])
+async def test_without_a_name_a_leftover_under_the_name_storage_gives_resumes(
+    env: MediaEnv, tmp_path: Path, many: bool
+) -> None:
+    data = env.add(RT, 2 * MIB)  # served as audio/x-matroska: the file is RT....mka
+    leave(tmp_path, data[:MIB], record(data), name=f"{RT}.mka")
+    if many:  # a bare SID: no name, no size
+        summary = await download_many(env.client._requester, [MediaItem(RT, MEDIA)], tmp_path)
+        (result,) = summary.results
+        assert result.error is None and result.sha256 == hashlib.sha256(data).hexdigest()
+    else:
+        await download_media(env.client._requester, MEDIA, tmp_path)
+    assert ranges(env) == [(f"bytes={MIB}-", md5_etag(data))]
+    assert (tmp_path / f"{RT}.mka").read_bytes() == data
+    assert files_in(tmp_path) == [f"{RT}.mka"]
+
+
+async def test_without_a_name_a_leftover_of_another_name_is_not_used(
+    env: MediaEnv, tmp_path: Path
+) -> None:
+    data = env.add(RT, 2 * MIB)
+    leave(tmp_path, data[:MIB], record(data), name=f"{RT}.mp4")  # storage says audio/x-matroska
+    path = await download_media(env.client._requester, MEDIA, tmp_path, max_attempts=1)
+    assert path == tmp_path / f"{RT}.mka" and path.read_bytes() == data
+    assert ranges(env) == [(f"bytes={MIB}-", md5_etag(data)), (None, None)]
+    assert files_in(tmp_path) == [f"{RT}.mka"]  # the leftover went with its sidecar
 
 
 # --- refusing: a restart from zero, never a splice -------------------------------------------

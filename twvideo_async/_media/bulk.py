@@ -29,11 +29,11 @@ from .._constants import DEFAULT_CONCURRENCY
 from .._options import Unpack, option_names, reject_unknown
 from .._request import Requester
 from ..errors import InvalidRequestError
+from .attempts import Transfer
 from .naming import check_file_name
 from .options import DownloadManyOptions, FileSettings
 from .progress import ProgressCallbackError, ProgressKind, Tally
 from .resolve import FetchOptions, MediaPath, MediaSource
-from .transfer import Transfer
 
 
 @attrs.frozen

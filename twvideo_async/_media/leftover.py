@@ -158,6 +158,17 @@ def take_leftover(final: Path, expected_size: int | None) -> Kept | None:
     return _sweep(final, expected_size, resume=True)[0]
 
 
+def take_named(
+    directory: Path, names: list[str], expected_size: int | None
+) -> tuple[Path, Kept] | None:
+    """The first of ``names`` (final paths not decided yet) with a leftover to resume."""
+    for name in names:
+        kept = take_leftover(directory / name, expected_size)
+        if kept is not None:
+            return directory / name, kept
+    return None
+
+
 def remove_stale(final: Path) -> int:
     """Remove every leftover of ``final`` that no live download holds; return how many."""
     return _sweep(final, None, resume=False)[1]

@@ -73,3 +73,8 @@ def name_from_response(headers: Mapping[str, str], sid: str) -> str:
     """
     content_type = headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     return sid + _EXTENSIONS.get(content_type, "")
+
+
+def possible_names(sid: str) -> list[str]:
+    """Every name :func:`name_from_response` can give ``sid``'s media, the likeliest first."""
+    return [sid + ext for ext in dict.fromkeys(_EXTENSIONS.values())] + [sid]
