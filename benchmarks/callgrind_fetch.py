@@ -13,10 +13,11 @@ Interpreter start-up, imports, warm-up and shutdown are the same in both runs, s
 counts only the calls. Under valgrind the client runs ~50x slower than the server, so answers
 are always waiting and the figure is the client's CPU per call, not a latency.
 
-Options: ``--clients raw,ours,twilio``, ``--small 100 --large 600``, ``--warmup 100``,
-``--concurrency 50``, ``--keep DIR`` (keep the callgrind files, e.g. for
-``callgrind_annotate --inclusive=yes DIR/ours-600.out``), ``--json PATH``. It needs
-``valgrind`` on PATH (or ``--valgrind``); a run takes 2-4 minutes per client.
+Options: ``--clients raw,ours,twilio`` (also ``ours_request``: the request loop alone with a
+prepared request, and ``ours_decode``: that plus the typed model, for the split by layer),
+``--small 100 --large 600``, ``--warmup 100``, ``--concurrency 50``, ``--keep DIR`` (keep the
+callgrind files, e.g. for ``callgrind_annotate --inclusive=yes DIR/ours-600.out``), ``--json
+PATH``. It needs ``valgrind`` on PATH (or ``--valgrind``); a run takes 2-4 minutes per client.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .case_fetch import LAYER_CALLS
 from .cli import REPO, Server, _child_env
 from .harness import twilio_available
 from .settings import CLIENT_LABELS, Settings
@@ -54,9 +56,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     args.clients = [c.strip() for c in args.clients.split(",") if c.strip()]
-    unknown = sorted(set(args.clients) - {"raw", "ours", "twilio"})
+    known = {"raw", "ours", "twilio", *LAYER_CALLS}
+    unknown = sorted(set(args.clients) - known)
     if unknown or not args.clients:
-        parser.error(f"--clients takes raw, ours, twilio; got {unknown or args.clients}")
+        parser.error(f"--clients takes {', '.join(sorted(known))}; got {unknown or args.clients}")
     if not 0 <= args.small < args.large:
         parser.error("need 0 <= --small < --large")
     if "twilio" in args.clients and not twilio_available():

@@ -7,8 +7,9 @@ batches; the median batch counts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 
@@ -84,7 +85,54 @@ async def ours_call(origin: str) -> AsyncIterator[Call]:
         yield call
 
 
+@asynccontextmanager
+async def ours_request_call(origin: str) -> AsyncIterator[Call]:
+    """The request loop alone, one layer down (``callgrind_fetch --clients ours_request``):
+    ``Requester.request`` with one prepared request (limits, deadline, send, read, classify),
+    no resource method and no model."""
+    from twvideo_async._request import Request
+
+    async with video_client(origin) as client:
+        requester = client.rooms._requester
+        request = Request(
+            method="GET", path_template="/v1/Rooms/{Sid}", path=f"/v1/Rooms/{ROOM_SID}"
+        )
+
+        async def call() -> None:
+            response = await requester.request(request)
+            if response.status != 200:
+                raise RuntimeError(f"unexpected answer: HTTP {response.status}")
+
+        yield call
+
+
+@asynccontextmanager
+async def ours_decode_call(origin: str) -> AsyncIterator[Call]:
+    """The request loop and the typed ``Room`` (``parse_response``), no resource method
+    (``callgrind_fetch --clients ours_decode``)."""
+    from twvideo_async._decode.parsers import parse_response, parser
+    from twvideo_async._request import Request
+    from twvideo_async.models import Room
+
+    async with video_client(origin) as client:
+        requester = client.rooms._requester
+        request = Request(
+            method="GET", path_template="/v1/Rooms/{Sid}", path=f"/v1/Rooms/{ROOM_SID}"
+        )
+        parse = parser(Room)
+
+        async def call() -> None:
+            room = parse_response(await requester.request(request), parse)
+            if room.sid != ROOM_SID:
+                raise RuntimeError("wrong room")
+
+        yield call
+
+
 CALLS = {"raw": raw_call, "twilio": twilio_call, "ours": ours_call}
+# One layer down each: for the README's split of a fetch's cost by layer (not in the default
+# client lists of any benchmark).
+LAYER_CALLS = {"ours_request": ours_request_call, "ours_decode": ours_decode_call}
 
 
 async def raw(ctx: Context) -> dict[str, float]:
@@ -102,4 +150,12 @@ async def ours(ctx: Context) -> dict[str, float]:
         return await _measure(ctx, call)
 
 
-CLIENTS = {"raw": raw, "twilio": twilio, "ours": ours}
+def _layer(name: str) -> Callable[[Context], Coroutine[Any, Any, dict[str, float]]]:
+    async def measure(ctx: Context) -> dict[str, float]:
+        async with LAYER_CALLS[name](ctx.api_origin) as call:
+            return await _measure(ctx, call)
+
+    return measure
+
+
+CLIENTS = {"raw": raw, "twilio": twilio, "ours": ours, **{n: _layer(n) for n in LAYER_CALLS}}

@@ -47,6 +47,8 @@ CLIENT_LABELS = {
     "raw": "raw aiohttp",
     "twilio": "twilio-python",
     "ours": "twvideo_async",
+    "ours_request": "twvideo_async request loop alone",
+    "ours_decode": "twvideo_async request loop + typed model",
     "download_many": "download_many (local)",
     "archive_local": "archive to a directory",
     "raw_s3": "raw aiohttp + obstore (S3)",

@@ -4,6 +4,7 @@ takes minutes, so the suite does not run one)."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,25 @@ def test_callgrind_fetch_refuses_bad_sizes_and_unknown_clients() -> None:
         callgrind_fetch.parse_args(["--clients", "raw,httpx"])
     args = callgrind_fetch.parse_args(["--clients", "raw,ours", "--small", "10", "--large", "20"])
     assert args.clients == ["raw", "ours"] and (args.small, args.large) == (10, 20)
+
+
+def test_the_layer_clients_fetch_the_room_one_layer_down() -> None:
+    from benchmarks.case_fetch import LAYER_CALLS
+    from benchmarks.cli import Server
+    from benchmarks.settings import Settings
+
+    server = Server(Settings())
+    try:
+        origin = f"http://127.0.0.1:{server.ports['api']}"
+
+        async def run_each() -> None:
+            for name in LAYER_CALLS:
+                async with LAYER_CALLS[name](origin) as call:
+                    for _ in range(3):
+                        await call()
+
+        asyncio.run(run_each())
+    finally:
+        server.stop()
+    args = callgrind_fetch.parse_args(["--clients", "ours_request,ours_decode"])
+    assert args.clients == ["ours_request", "ours_decode"]
