@@ -371,3 +371,61 @@ def test_a_strict_resume_needs_the_stated_total() -> None:
     expected.check_resume(headers, 10, strict=False)  # within one run: tolerated as before
     with pytest.raises(Mismatch, match="did not state"):
         expected.check_resume(headers, 10, strict=True)
+
+
+# --- a batch scans its directory once ------------------------------------------------------------
+
+
+async def test_a_batch_scans_its_directory_once_and_still_resumes_each_leftover(
+    env: MediaEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One directory listing for the whole ``download_many`` (a scan per file made a batch of
+    n files into one directory read n**2 entries), and every item's leftover still found."""
+    import os
+
+    from twvideo_async._media import leftover
+
+    sids = [sid("RT", 40 + n) for n in range(6)]
+    objects = {s: env.add(s, MIB + 7) for s in sids}
+    for n, s in enumerate(sids[:4]):  # four killed files (one with a dead sibling), two fresh
+        leave(tmp_path, objects[s][: 1000 * (n + 1)], record(objects[s]), name=f"{s}.mka")
+    leave(tmp_path, b"x" * 10, None, tag="0badf00d", name=f"{sids[0]}.mka")
+    (tmp_path / f".{sids[5]}.mka.part-12345678.json").write_bytes(b"{}")  # an orphan sidecar
+    scans: list[str] = []
+    real_scandir = os.scandir
+
+    def counting(path: Any) -> Any:
+        scans.append(str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(leftover.os, "scandir", counting)
+    items = [MediaItem(s, MediaPath.recording(s), f"{s}.mka", MIB + 7) for s in sids]
+    summary = await download_many(env.client._requester, items, tmp_path, concurrency=3)
+    assert scans == [str(tmp_path)]
+    assert all(r.error is None for r in summary.results)
+    for s in sids:
+        assert (tmp_path / f"{s}.mka").read_bytes() == objects[s]
+    resumed = sorted(int(h[6:-1]) for h, _ in ranges(env) if h is not None)
+    assert resumed == [1000, 2000, 3000, 4000]  # each killed file from its own bytes
+    assert files_in(tmp_path) == sorted(f"{s}.mka" for s in sids)  # the rest removed
+
+
+def test_the_directory_index_maps_files_and_sidecars_to_their_final_name(tmp_path: Path) -> None:
+    from twvideo_async._media.leftover import Leftovers
+
+    for name in (
+        ".a.mka.part-0123abcd",
+        ".a.mka.part-0123abcd.json",
+        ".b.part-x.mka.part-ffffffff.json.tmp",
+        ".c.mka.part-123",
+        "c.mka",
+        ".d.mka.part-0123abcd.txt",
+    ):
+        (tmp_path / name).write_bytes(b"")  # fmt: skip
+    index = Leftovers(tmp_path)
+    assert len(index) == 2
+    assert index.take(tmp_path / "a.mka") == {".a.mka.part-0123abcd"}
+    assert index.take(tmp_path / "b.part-x.mka") == {".b.part-x.mka.part-ffffffff"}
+    assert index.take(tmp_path / "a.mka") == set()  # handed out once
+    assert index.take(tmp_path / "c.mka") == set()  # not a temporary name (7 hex digits)
+    assert Leftovers(tmp_path / "missing").take(tmp_path / "a.mka") == set()

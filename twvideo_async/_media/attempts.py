@@ -41,7 +41,7 @@ from .._retry import backoff_delay
 from ..errors import APIConnectionError, APIError, APIResponseValidationError, IntegrityError
 from .bodycopy import BodyCopy
 from .integrity import Expected, Mismatch
-from .leftover import remove_stale, take_named
+from .leftover import Leftovers, remove_stale, take_named
 from .naming import existing_size, name_from_response, possible_names
 from .partfile import PartFile
 from .progress import ProgressKind, Reporter
@@ -74,8 +74,10 @@ class Transfer:
         overwrite: bool = True,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         fsync: bool = False,
+        leftovers: Leftovers | None = None,
     ) -> None:
         self.source = source
+        self.leftovers = leftovers  # the directory's scan, shared by a bulk download
         self.directory = directory
         # Without a name, the first storage answer names the file (see name_from_response);
         # ``claim`` then vets the name (download_many refuses two items with one name).
@@ -118,7 +120,7 @@ class Transfer:
         a connection drop take the bytes aiohttp had buffered."""
         if not self.swept:
             self.swept = True
-            await asyncio.to_thread(remove_stale, final)
+            await asyncio.to_thread(remove_stale, final, self.leftovers)
 
     async def _take_leftover(self) -> None:
         """Before the first request: take over a killed run's file to resume from and remove
@@ -126,7 +128,9 @@ class Transfer:
         (the SID and an extension): the resumed answer must then give that one (``_resumed``)."""
         final = self.final
         names = possible_names(self.source.media.sid) if final is None else [final.name]
-        found = await asyncio.to_thread(take_named, self.directory, names, self.expected_size)
+        found = await asyncio.to_thread(
+            take_named, self.directory, names, self.expected_size, self.leftovers
+        )
         self.swept = final is not None
         if found is not None:
             path, kept = found

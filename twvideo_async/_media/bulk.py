@@ -30,6 +30,7 @@ from .._options import Unpack, option_names, reject_unknown
 from .._request import Requester
 from ..errors import InvalidRequestError
 from .attempts import Transfer
+from .leftover import Leftovers
 from .naming import check_file_name
 from .options import DownloadManyOptions, FileSettings
 from .progress import ProgressCallbackError, ProgressKind, Tally
@@ -256,6 +257,7 @@ async def download_many(
     fetch = FetchOptions.build(options)
     pending = _Items(items)
     folder = await asyncio.to_thread(_prepare_directory, directory)
+    leftovers = await asyncio.to_thread(Leftovers, folder)  # one scan for the whole batch
     tally = Tally(settings.progress, pending.total)
     results: dict[int, DownloadResult] = {}
     names: set[str] = set()
@@ -289,6 +291,7 @@ async def download_many(
                 overwrite=settings.overwrite,
                 max_attempts=settings.max_attempts,
                 fsync=settings.fsync,
+                leftovers=leftovers,
             )
             outcome = await transfer.run()
         except ProgressCallbackError:
