@@ -376,6 +376,18 @@ def test_a_strict_resume_needs_the_stated_total() -> None:
 # --- a batch scans its directory once ------------------------------------------------------------
 
 
+class _ScandirSpy:
+    """``os`` for the leftover module, with ``scandir`` replaced."""
+
+    def __init__(self, scandir: Any) -> None:
+        import os
+
+        self._os, self.scandir = os, scandir
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._os, name)
+
+
 async def test_a_batch_scans_its_directory_once_and_still_resumes_each_leftover(
     env: MediaEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -398,7 +410,7 @@ async def test_a_batch_scans_its_directory_once_and_still_resumes_each_leftover(
         scans.append(str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(leftover.os, "scandir", counting)
+    monkeypatch.setattr(leftover, "os", _ScandirSpy(counting))
     items = [MediaItem(s, MediaPath.recording(s), f"{s}.mka", MIB + 7) for s in sids]
     summary = await download_many(env.client._requester, items, tmp_path, concurrency=3)
     assert scans == [str(tmp_path)]
