@@ -59,16 +59,6 @@ def _temporary(name: str) -> tuple[str, str] | None:
     return m.group("final"), name[: -len(sidecar)] if sidecar else name
 
 
-def _names(final: Path) -> set[str]:
-    """The temporary file names of ``final`` seen beside it, sidecars mapped to their file."""
-    try:
-        entries = list(os.scandir(final.parent))
-    except OSError:
-        return set()
-    found = (_temporary(e.name) for e in entries)
-    return {pair[1] for pair in found if pair is not None and pair[0] == final.name}
-
-
 class Leftovers:
     """The temporary files of one directory, from one scan, by final name.
 
@@ -96,7 +86,9 @@ class Leftovers:
 
 
 def _names_of(final: Path, index: Leftovers | None) -> set[str]:
-    return _names(final) if index is None else index.take(final)
+    """The temporary file names of ``final`` beside it, sidecars mapped to their file: from
+    ``index``, or from a scan of the directory made now."""
+    return (index if index is not None else Leftovers(final.parent)).take(final)
 
 
 def _take(path: Path) -> _Dead | None:
