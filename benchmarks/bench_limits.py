@@ -7,7 +7,12 @@ throttles, in a rotating order:
 
 * ``current``: a default ``VideoClient`` (``AdaptiveThrottle``, ``twvideo_async/_throttle.py``);
 * ``previous``: the control law before issue 17 (``benchmarks/previous_throttle.py``);
-* ``aimd``: a bare AIMD rate pacer (same file).
+* ``aimd``: a bare AIMD rate pacer (same file);
+
+and the concurrency cap also by two calibrations, clients told the cap in advance (never refused):
+``known`` (``VideoClient(max_concurrency=20)``) and ``raw_known`` (raw aiohttp with a semaphore
+of 20): what this machine allows at all, since each slot also pays the loopback round trip and
+both processes' scheduling on top of the server's 50 ms.
 
 Each row: wall time as a multiple of the shape's ideal (the least time the server needs to
 accept every call: ``LimitShape.ideal``), requests the server received per call, and calls that
@@ -32,7 +37,7 @@ from typing import Any
 import aiohttp
 
 from . import limit_shapes
-from .harness import run_pool, video_client
+from .harness import basic_authorization, run_pool, video_client
 from .limit_shapes import ROOM_SID
 from .previous_throttle import AimdPacer, PreviousThrottle
 from .settings import CLIENT_CPU, SERVER_CPU, SHAPE_TITLES, Settings, pin_to_cpu
@@ -48,12 +53,18 @@ THROTTLES: dict[str, Callable[[limit_shapes.Shape], dict[str, Any] | None]] = {
     "known": lambda shape: (
         {"max_concurrency": shape.limit} if isinstance(shape, limit_shapes.ConcurrencyCap) else None
     ),
+    # The same for raw aiohttp (a semaphore at the cap, a precomputed Authorization and
+    # ``await r.json()``): the machine's own bound, with no SDK at all.
+    "raw_known": lambda shape: (
+        {"raw_cap": shape.limit} if isinstance(shape, limit_shapes.ConcurrencyCap) else None
+    ),
 }
 LABELS = {
     "current": "AdaptiveThrottle (now)",
     "previous": "previous throttle",
     "aimd": "bare AIMD pacer",
     "known": "calibration: max_concurrency set to the cap",
+    "raw_known": "calibration: raw aiohttp, semaphore at the cap",
 }
 TITLES = SHAPE_TITLES
 
@@ -99,9 +110,47 @@ async def _control(origin: str, action: str) -> dict[str, int]:
         return result
 
 
+async def run_raw(origin: str, cap: int, calls: int, concurrency: int) -> dict[str, Any]:
+    """Raw aiohttp told the cap: never more than ``cap`` requests in flight, so never refused."""
+    errors: collections.Counter[str] = collections.Counter()
+    headers = basic_authorization()
+    url = f"{origin}/v1/Rooms/{ROOM_SID}"
+    slots = asyncio.Semaphore(cap)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def call() -> None:
+            async with slots, session.get(url, headers=headers) as response:
+                await response.json()
+                if response.status != 200:
+                    errors[f"HTTP {response.status}"] += 1
+
+        async with session.get(url, headers=headers) as response:  # warm the pool...
+            await response.read()
+        await _control(origin, "reset")  # ...then start the shape's clock
+        started = time.perf_counter()
+        await run_pool(calls, concurrency, call)
+        wall = time.perf_counter() - started
+    return await _result(origin, wall, errors, calls)
+
+
+async def _result(
+    origin: str, wall: float, errors: collections.Counter[str], calls: int
+) -> dict[str, Any]:
+    stats = await _control(origin, "stats")
+    return {
+        "wall_s": wall,
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "requests_per_call": stats["requests"] / calls,
+        "server_429s": stats["limited"],
+    }
+
+
 async def run_once(
     origin: str, options: dict[str, Any], calls: int, concurrency: int
 ) -> dict[str, Any]:
+    if "raw_cap" in options:
+        return await run_raw(origin, options["raw_cap"], calls, concurrency)
     errors: collections.Counter[str] = collections.Counter()
     async with video_client(origin, **options) as client:
         rooms = client.rooms
@@ -117,14 +166,7 @@ async def run_once(
         started = time.perf_counter()
         await run_pool(calls, concurrency, call)
         wall = time.perf_counter() - started
-    stats = await _control(origin, "stats")
-    return {
-        "wall_s": wall,
-        "errors": sum(errors.values()),
-        "error_kinds": dict(errors),
-        "requests_per_call": stats["requests"] / calls,
-        "server_429s": stats["limited"],
-    }
+    return await _result(origin, wall, errors, calls)
 
 
 def start_server(
@@ -195,6 +237,7 @@ MATRIX_CLIENTS = {
     "limits_previous": "previous",
     "limits_aimd": "aimd",
     "limits_known": "known",
+    "limits_raw_known": "raw_known",
 }
 
 

@@ -349,6 +349,7 @@ def issue_table(rows: Mapping[tuple[str, str], Row]) -> str:
     now, previous = rows.get(("limits", "limits_now")), rows.get(("limits", "limits_previous"))
     old_package = rows.get(("limits", "before"))
     known = rows.get(("limits", "limits_known"))
+    raw_known = rows.get(("limits", "limits_raw_known"))
     goal, per_call = LIMIT_GOALS["vs_ideal"], LIMIT_GOALS["requests_per_call"]
     for name, title in SHAPE_TITLES.items():
         if now is None or name not in now.runs[0]["shapes"]:
@@ -360,7 +361,10 @@ def issue_table(rows: Mapping[tuple[str, str], Row]) -> str:
         )
         cell = _shape_cell(now, name)
         if known is not None and name in known.runs[0]["shapes"]:
-            cell += f" (cap known in advance: {known.median(f'{name}_vs_ideal'):.2f}x)"
+            cell += f" (cap known in advance: {known.median(f'{name}_vs_ideal'):.2f}x"
+            if raw_known is not None and name in raw_known.runs[0]["shapes"]:
+                cell += f"; raw aiohttp told the cap: {raw_known.median(f'{name}_vs_ideal'):.2f}x"
+            cell += ")"
         if old_package is not None:
             before = f"{_shape_cell(old_package, name)} (--before package)"
         else:

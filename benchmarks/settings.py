@@ -34,8 +34,15 @@ S3_CLIENTS = ("raw_s3", "archive_s3", "s3_big")
 # The shared-limit case compares per-process throttles with one shared through Redis.
 SHARED_CLIENTS = ("per_process", "redis_shared")
 # The limit-shapes case compares throttles: now, the previous design, a bare AIMD pacer, and a
-# client told the concurrency cap in advance (what the machine itself allows).
-LIMIT_CLIENTS = ("limits_now", "limits_previous", "limits_aimd", "limits_known")
+# client told the concurrency cap in advance, and raw aiohttp told it (what the machine itself
+# allows).
+LIMIT_CLIENTS = (
+    "limits_now",
+    "limits_previous",
+    "limits_aimd",
+    "limits_known",
+    "limits_raw_known",
+)
 SHAPE_TITLES = {
     "leaky": "leaky bucket (nginx limit_req)",
     "token": "token bucket",
@@ -60,6 +67,7 @@ CLIENT_LABELS = {
     "limits_previous": "previous throttle",
     "limits_aimd": "bare AIMD pacer",
     "limits_known": "calibration: cap known in advance",
+    "limits_raw_known": "calibration: raw aiohttp, cap known in advance",
     "before": "twvideo_async before (--before)",
 }
 BIG_SID = "RT" + "b" * 32  # the storage server serves archive_big_size bytes for this one

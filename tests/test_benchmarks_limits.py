@@ -64,6 +64,7 @@ def test_the_issue_table_puts_before_and_now_side_by_side() -> None:
         limits_run("limits_now", 0, 1.04),
         limits_run("limits_previous", 0, 1.6, per_call=1.1, errors=2),
         limits_run("limits_known", 0, 1.02, per_call=1.0, shapes=["concurrency"]),
+        limits_run("limits_raw_known", 0, 1.01, per_call=1.0, shapes=["concurrency"]),
         {"case": "fetch", "client": "raw", "repeat": 0, "rate": 1000.0},
         {"case": "fetch", "client": "ours", "repeat": 0, "rate": 1020.0},
         {"case": "fetch", "client": "before", "repeat": 0, "rate": 800.0},
@@ -75,12 +76,15 @@ def test_the_issue_table_puts_before_and_now_side_by_side() -> None:
     assert set(lines) >= {*SHAPE_TITLES.values(), "(a) fetch one room", "(c) download media"}
     cap = lines["concurrency cap"]
     assert "1.60x ideal, 1.10 req/call, 2 errors (previous law, emulated)" in cap
-    assert "1.04x ideal, 1.05 req/call, 0 errors (cap known in advance: 1.02x)" in cap
+    assert (
+        "1.04x ideal, 1.05 req/call, 0 errors (cap known in advance: 1.02x; raw aiohttp told "
+        "the cap: 1.01x)"
+    ) in cap
     assert cap.endswith("| yes |")
     assert "| 0.80x raw | 1.02x raw | yes |" in lines["(a) fetch one room"]
     download = lines["(c) download media"]
     assert "| n/a | 0.90x raw, peak RSS +20.0 MiB | **no** |" in download  # no --before run
-    assert report.issue_table(report.group(runs[3:5])).count("\n") == 2  # fetch alone: one row
+    assert report.issue_table(report.group(runs[4:6])).count("\n") == 2  # fetch alone: one row
     # With a --before package measured on the shapes, that is the "before" column.
     runs.append({**limits_run("limits_now", 0, 1.3), "client": "before"})
     table = report.issue_table(report.group(runs))
@@ -116,6 +120,8 @@ def test_the_smoke_run_measures_every_shape_with_every_throttle(tmp_path: Path) 
     assert all(r["package"] == str(old.resolve() / "twvideo_async") for r in before)
     assert limits["limits_now"]["package"] == str(REPO / "twvideo_async")
     assert limits["limits_known"]["shapes"] == ["concurrency"]  # calibration: the cap only
+    assert limits["limits_raw_known"]["shapes"] == ["concurrency"]
+    assert limits["limits_raw_known"]["concurrency_errors"] == 0
     now = limits["limits_now"]
     assert now["shapes"] == SHAPES
     assert now["errors"] == 0  # 429s never reach the caller, whatever the shape

@@ -196,6 +196,49 @@ async def test_the_fetch_path_schedules_no_timer_per_call(monkeypatch: pytest.Mo
     assert len(sweeps) <= 2  # re-armed only when an earlier limit came in
 
 
+async def test_calls_waiting_for_the_concurrency_cap_get_no_timer_or_task_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call queued behind the cap waits under its deadline through the sweeper too: no
+    ``wait_for`` (a task and a timer per waiting call), and the deadline still holds."""
+    loop = asyncio.get_running_loop()
+    scheduled: list[str] = []
+    tasks: list[str] = []
+    call_at, create_task = loop.call_at, loop.create_task
+
+    def counting(when: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        scheduled.append(str(getattr(callback, "__qualname__", repr(callback))))
+        return call_at(when, callback, *args, **kwargs)
+
+    def counting_task(coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        tasks.append(getattr(coro, "__qualname__", repr(coro)))
+        return create_task(coro, **kwargs)
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.01)
+        return web.json_response(room_json())
+
+    async with serve([("GET", "/v1/Rooms/{sid}", slow)]) as server:
+        async with make_client(base_url(server), max_concurrency=2) as client:
+            await asyncio.gather(*(client.rooms.fetch(ROOM_SID) for _ in range(4)))
+            calls = [asyncio.ensure_future(client.rooms.fetch(ROOM_SID)) for _ in range(30)]
+            monkeypatch.setattr(loop, "call_at", counting)
+            monkeypatch.setattr(loop, "create_task", counting_task)
+            rooms = await asyncio.gather(*calls)
+            monkeypatch.undo()
+            assert {room.sid for room in rooms} == {ROOM_SID}
+            # The deadline still ends a call that waits too long for the cap.
+            held = [asyncio.ensure_future(client.rooms.fetch(ROOM_SID)) for _ in range(2)]
+            await asyncio.sleep(0.001)
+            with pytest.raises(APITimeoutError, match="rate limiter or concurrency cap"):
+                await client.rooms.fetch(ROOM_SID, timeout=0.005)
+            await asyncio.gather(*held)
+    assert [name for name in scheduled if name.endswith(_PER_CALL_TIMERS)] == []
+    # The test server's handler tasks run on this loop too; the client's would be Requester's.
+    assert [name for name in tasks if "Requester" in name] == []
+    assert any("RequestHandler" in name for name in tasks)  # the spy did see task creation
+
+
 async def ok(request: web.Request) -> web.Response:
     return web.json_response(room_json())
 

@@ -256,7 +256,19 @@ class Requester:
         telemetry = self.telemetry
         try:
             if remaining is not None and limits.may_wait(req.method, semaphore):
-                await asyncio.wait_for(self._wait_turn(req.method, semaphore), remaining)
+                # The wait is bounded by the call's deadline through the loop's sweeper, as the
+                # exchange is: asyncio.wait_for would cost every waiting call a task and a timer.
+                limit = CallDeadline()
+                sweeper = self.transport.sweeper()
+                sweeper.watch_for(limit, remaining)
+                try:
+                    await self._wait_turn(req.method, semaphore)
+                except asyncio.CancelledError:
+                    if limit.timed_out():
+                        raise asyncio.TimeoutError from None
+                    raise
+                finally:
+                    sweeper.unwatch(limit)
             elif semaphore is None and telemetry is None:
                 # What _wait_turn does with no semaphore and no telemetry, one coroutine fewer.
                 await limits.wait_turn(req.method)
