@@ -383,3 +383,56 @@ async def test_mismatch_is_what_an_overlong_scripted_body_raises(tmp_path: Path)
         assert part.size == BATCH_SIZE
     finally:
         part.discard()
+
+
+# --- how the body is taken from aiohttp ----------------------------------------------------------
+
+
+class _Response:
+    """What StorageResponse reads of an aiohttp response: its stream, status and headers."""
+
+    def __init__(self, content: Any) -> None:
+        self.content, self.status = content, 200
+        self.headers: dict[str, str] = {}
+
+
+async def test_read_any_hands_over_each_network_chunk_without_joining_them() -> None:
+    from aiohttp import StreamReader
+    from aiohttp.client_proto import ResponseHandler
+
+    from twvideo_async._media.storage import StorageResponse
+
+    loop = asyncio.get_running_loop()
+    reader = StreamReader(ResponseHandler(loop=loop), limit=2**20, loop=loop)
+    pieces = [b"a" * 100, b"b" * 200, b"c" * 300]
+    for piece in pieces:  # buffered together, as several recv()s between two reads are
+        reader.feed_data(piece)
+    reader.feed_eof()
+    body = StorageResponse(_Response(reader), "storage.test")  # type: ignore[arg-type]
+    got = [await body.read_any() for _ in range(len(pieces) + 1)]
+    assert got == [*pieces, b""]  # one at a time (readany() would have joined them), then the end
+
+
+async def test_read_any_reads_through_http_chunk_boundaries_to_the_real_end() -> None:
+    from aiohttp import StreamReader
+    from aiohttp.client_proto import ResponseHandler
+
+    from twvideo_async._media.storage import StorageResponse
+
+    loop = asyncio.get_running_loop()
+    reader = StreamReader(ResponseHandler(loop=loop), limit=2**20, loop=loop)
+    # Chunked transfer encoding where a chunk's bytes are read before its end is parsed: the
+    # next read then meets that boundary with nothing before it, and aiohttp answers
+    # ``(b"", True)``, which is not the end of the body.
+    body = StorageResponse(_Response(reader), "storage.test")  # type: ignore[arg-type]
+    reader.begin_http_chunk_receiving()
+    reader.feed_data(b"first")
+    got = [await body.read_any()]
+    reader.end_http_chunk_receiving()
+    reader.begin_http_chunk_receiving()
+    reader.feed_data(b"second")
+    reader.end_http_chunk_receiving()
+    reader.feed_eof()
+    while chunk := await body.read_any():
+        got.append(chunk)
+    assert b"".join(got) == b"firstsecond"

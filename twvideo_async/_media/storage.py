@@ -135,13 +135,20 @@ class StorageResponse:
         raise_detached(error)
 
     async def read_any(self) -> bytes:  # noqa: RET503 - raise_detached never returns
-        """The bytes already buffered, or the next ones to arrive (``b""`` at the end).
+        """The next network chunk as aiohttp buffered it (``b""`` at the end).
 
-        No copy and no split in the common case (one buffered network chunk is handed over as
-        it is); the size is bounded by aiohttp's read buffer, which pauses the socket when full.
+        No copy and no split: one buffered chunk is handed over as it is. (``readany()`` joins
+        every chunk buffered at the moment into one new bytes object, which cost about 0.2 ms
+        per MiB in copies on loopback; ``readchunk()`` hands them over one at a time.) The size
+        is bounded by aiohttp's read buffer, which pauses the socket when full.
         """
+        content = self._response.content
         try:
-            chunk = await self._response.content.readany()
+            while True:
+                chunk, http_chunk_end = await content.readchunk()
+                # An empty answer that ends an HTTP chunk is not the end of the body.
+                if chunk or not http_chunk_end:
+                    break
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             error = _body_error(exc, self.host)
         else:
