@@ -49,6 +49,11 @@ class S3Bucket:
         listing = self.client.list_objects_v2(Bucket=self.name)
         return sorted(item["Key"] for item in listing.get("Contents", []))
 
+    def sizes(self) -> dict[str, int]:
+        """Every object key in the bucket with its size, over as many listing pages as it takes."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name)
+        return {item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])}
+
     def uploads(self) -> list[str]:
         """Keys of multipart uploads begun and neither completed nor aborted."""
         listing = self.client.list_multipart_uploads(Bucket=self.name)

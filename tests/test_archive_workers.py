@@ -1,6 +1,7 @@
 """``twvideo archive run --workers N`` as real processes: on a PostgreSQL ledger (the server the
-suite starts) and on SQLite; every item exactly once; a worker killed with SIGKILL has its
-items finished by the others; SIGTERM to the parent stops every child (143, no orphans).
+suite starts) and on SQLite, into a directory and into S3 (moto on loopback); every item exactly
+once; a worker killed with SIGKILL has its items finished by the others; SIGTERM to the parent
+stops every child (143, no orphans).
 
 Each child serves itself from ``--emulator`` (the seeded emulator is deterministic: the same
 SIDs, dates and bytes in every process), as several machines would all list one account."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -22,9 +24,14 @@ import pytest
 
 from tests.cli_run import TWVIDEO, clean_env, final_media
 from tests.pg_server import LedgerBackend
+from tests.s3_server import SECRET_ACCESS_KEY, S3Bucket
+from tests.servers import need_module
+from twvideo_async.testing import media_sha256
 
 
-def start(dest: Path, ledger: str, rooms: int, size: int, *extra: str) -> subprocess.Popen[str]:
+def start(
+    dest: Path | str, ledger: str, rooms: int, size: int, *extra: str
+) -> subprocess.Popen[str]:
     seeded = ["--emulator", "--seed-rooms", str(rooms), "--seed-media-size", str(size)]
     return subprocess.Popen(
         [*TWVIDEO, *seeded, "archive", "run", str(dest), "--ledger", ledger, "--json", *extra],
@@ -65,15 +72,55 @@ def check_exactly_once(dest: Path, rows: dict[str, Any], count: int, size: int) 
     assert all(p.stat().st_size == size for p in media)
     assert all(r.state.value == "verified" and r.worker is None for r in rows.values())
     for row in rows.values():
+        # The bytes Twilio serves (the seeded emulator's), recorded once and stored as such.
+        assert row.sha256 == media_sha256(row.sid, size)
+        assert hashlib.sha256((dest / row.dest_key).read_bytes()).hexdigest() == row.sha256
         sidecar = json.loads((dest / row.item.sidecar_key).read_bytes())
         assert sidecar["archive"]["sha256"] == row.sha256
 
 
+def check_exactly_once_in_bucket(
+    bucket: S3Bucket, prefix: str, rows: dict[str, Any], count: int, size: int
+) -> None:
+    """:func:`check_exactly_once` for an S3 destination: each item's object and sidecar at
+    its key below ``prefix``, with the right size and SHA-256, and nothing else in the bucket
+    but the rooms' Insights summaries (no temporary object, no unfinished upload)."""
+    objects = bucket.sizes()
+    media = {key for key in objects if not key.endswith(".json")}
+    assert len(rows) == count and len(media) == count
+    assert media == {f"{prefix}/{r.dest_key}" for r in rows.values()}
+    sidecars = {f"{prefix}/{r.item.sidecar_key}" for r in rows.values()}
+    insights = {
+        key
+        for key in objects
+        if key.startswith(f"{prefix}/") and key.rpartition("/")[2].startswith("insights-")
+    }
+    assert set(objects) == media | sidecars | insights and bucket.uploads() == []
+    assert all(r.state.value == "verified" and r.worker is None for r in rows.values())
+    for row in rows.values():
+        key = f"{prefix}/{row.dest_key}"
+        assert objects[key] == size
+        assert row.sha256 == media_sha256(row.sid, size)
+        assert hashlib.sha256(bucket.body(key)).hexdigest() == row.sha256
+        sidecar = json.loads(bucket.body(f"{prefix}/{row.item.sidecar_key}"))
+        assert sidecar["archive"]["sha256"] == row.sha256
+        assert sidecar["twilio"]["sid"] == row.sid
+
+
+@pytest.mark.parametrize("sink", ["directory", "s3"])
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_three_workers_archive_every_item_exactly_once(
-    backend: LedgerBackend, tmp_path: Path
+    backend: LedgerBackend, sink: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    dest = tmp_path / "dest"
+    """Issue 15: 3 worker processes, 300 items from the emulator, into a directory and into
+    moto. Each child reads the S3 endpoint and credentials from the standard ``AWS_*``
+    variables the ``s3_bucket`` fixture sets (inherited through ``clean_env``)."""
+    bucket: S3Bucket | None = None
+    dest: Path | str = tmp_path / "dest"
+    if sink == "s3":
+        need_module("obstore", "pip install -e '.[test]'")
+        bucket = request.getfixturevalue("s3_bucket")
+        dest = f"s3://{bucket.name}/twilio"
     proc = start(dest, backend.location, 60, 1024, "--workers", "3", "--concurrency", "4")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -83,7 +130,12 @@ def test_three_workers_archive_every_item_exactly_once(
     assert report["totals"]["verified"] == 300 and report["bytes"] == 300 * 1024
     assert set(report["insights"]) >= {"stored"}  # the children's Insights counts, added up
     rows = asyncio.run(ledger_rows(backend))
-    check_exactly_once(dest, rows, 300, 1024)
+    if bucket is None:
+        assert isinstance(dest, Path)
+        check_exactly_once(dest, rows, 300, 1024)
+    else:
+        check_exactly_once_in_bucket(bucket, "twilio", rows, 300, 1024)
+        assert SECRET_ACCESS_KEY not in out + err
     assert all(r.attempts == 1 for r in rows.values())  # nothing was copied twice
     assert backend.location not in err and "postgres:***@" not in out
 
