@@ -136,21 +136,78 @@ async def test_the_pace_settles_at_the_accepted_rate_then_recovers(make: Make) -
     assert float(state["rate"]) == 0 and state["measuring"] == "0"
 
 
+async def _one_cycle(throttle: RedisThrottle, accepted: int, seconds: float) -> float:
+    """Pretend a cycle on the hash: the last 429 ``seconds`` ago (Redis time), its short pause
+    over, a calm second of growth and ``accepted`` answers since; then the next 429 (no
+    ``Retry-After``). Returns the rate the server accepted over that cycle."""
+    now = await _redis_now(throttle)
+    mark = now - seconds
+    await throttle._redis.hset(
+        throttle._hash,
+        mapping={
+            "limited": f"{mark:.6f}",
+            "mark": f"{mark:.6f}",
+            "pause": f"{mark + 0.01:.6f}",
+            "growth": f"{now - 1:.6f}",
+            "accepted": "0",
+        },
+    )
+    throttle._successes = accepted
+    await throttle.reserve()  # reports the answers; the pace grows for the calm second
+    throttle.on_rate_limited(None, 0.01)
+    await asyncio.gather(*throttle._tasks)
+    # The cycle ends at the 429's own Redis time, however slowly this machine got there.
+    return accepted / (float((await throttle.state())["limited"]) - mark)
+
+
 async def test_a_few_429s_never_collapse_the_pace(make: Make) -> None:
+    """Issue 12 item 3: after a few 429s the shared pace settles near what the server accepts
+    (95% of it), never a crawl below it, and one bad cycle never drops it more than half."""
     throttle = make()
     # A pace measured before (a ceiling), not a first guess (which a measurement replaces).
     await throttle._redis.hset(
         throttle._hash, mapping={"rate": "50", "ceiling": "50", "measuring": "1"}
     )
+    # A storm: a burst in flight answered 429 within moments measures nothing (fewer than
+    # 10 answers in under 2 s), so the pace stays where it was.
+    now = await _redis_now(throttle)
+    await throttle._redis.hset(
+        throttle._hash, mapping={"limited": f"{now:.6f}", "mark": f"{now:.6f}", "accepted": "0"}
+    )
+    for _ in range(5):
+        throttle.on_rate_limited(None, 0.01)
+    await asyncio.gather(*throttle._tasks)
+    assert float((await throttle.state())["rate"]) == 50
+    # A few cycles in which the server accepted about 40/s (400 answers in 10 s): after each
+    # 429 the pace is 95% of what the cycle accepted, from above (50/s) or from below.
+    for _ in range(4):
+        accepted = await _one_cycle(throttle, 400, 10.0)
+        assert 36.0 <= accepted <= 40.0  # the cycle ends when the 429 is reported
+        state = await throttle.state()
+        assert float(state["ceiling"]) == pytest.approx(accepted, rel=1e-4)
+        assert float(state["rate"]) == pytest.approx(0.95 * accepted, rel=1e-4)
+    # Cycles that saw almost nothing accepted (1 answer in 3 s: the account's allowance went
+    # elsewhere) pull the pace toward it, but each 429 at most halves it (the law's floor),
+    # so it stays above what those cycles accepted all the way down.
+    rate = float((await throttle.state())["rate"])
+    start = rate
     for _ in range(5):
         now = await _redis_now(throttle)
-        # A measurement that saw almost nothing accepted: the pace at most halves each time.
         await throttle._redis.hset(
             throttle._hash, mapping={"mark": f"{now - 3:.6f}", "accepted": "1"}
         )
         throttle.on_rate_limited(None, 0.01)
         await asyncio.gather(*throttle._tasks)
-    assert float((await throttle.state())["rate"]) >= 50 / 2**5
+        before, rate = rate, float((await throttle.state())["rate"])
+        assert rate == pytest.approx(before / 2, rel=1e-4)
+        assert rate > 0.95 * float((await throttle.state())["ceiling"])
+    assert rate == pytest.approx(start / 2**5, rel=1e-3)
+    # And such a dip ends: 30 s without a 429 and the pace is gone (unthrottled again).
+    now = await _redis_now(throttle)
+    await throttle._redis.hset(throttle._hash, mapping={"limited": f"{now - 31:.6f}"})
+    throttle._successes = 1
+    await throttle.reserve()
+    assert float((await throttle.state())["rate"]) == 0
 
 
 async def test_the_first_429_paces_the_end_of_its_pause(make: Make) -> None:
