@@ -10,6 +10,7 @@ import hashlib
 import random
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -225,6 +226,11 @@ class MediaEnv:
         data = random.Random(f"{sid}:{seed}").randbytes(size)
         self.storage.objects[sid] = data
         return data
+
+
+def files_in(directory: Path) -> list[str]:
+    """The names in ``directory``, sorted: what a download left there, hidden files included."""
+    return sorted(p.name for p in directory.iterdir())
 
 
 def sid(prefix: str, n: int) -> str:

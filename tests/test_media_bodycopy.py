@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.media_servers import MediaEnv, media_env, sid
+from tests.media_servers import MediaEnv, files_in, media_env, sid
 from tests.test_media_hardening import FullDisk
 from twvideo_async import errors
 from twvideo_async._media import partfile
@@ -39,10 +39,6 @@ SIZES = [0, 1, BATCH_SIZE - 1, BATCH_SIZE, BATCH_SIZE + 1, 3 * BATCH_SIZE + 5]
 async def env() -> AsyncIterator[MediaEnv]:
     async with media_env() as media:
         yield media
-
-
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 # --- hashes and sizes around the batch boundary -------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.media_servers import MediaEnv, media_env, sid
+from tests.media_servers import MediaEnv, files_in, media_env, sid
 from twvideo_async import errors
 from twvideo_async._media.integrity import expected_md5, parse_content_range
 from twvideo_async._media.progress import Progress, ProgressKind
@@ -29,10 +29,6 @@ MEDIA = MediaPath.recording(RT)
 async def env() -> AsyncIterator[MediaEnv]:
     async with media_env() as media:
         yield media
-
-
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 def ranges(env: MediaEnv) -> list[str | None]:

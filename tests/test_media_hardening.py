@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from tests.media_servers import MediaEnv, media_env, sid
+from tests.media_servers import MediaEnv, files_in, media_env, sid
 from twvideo_async import errors
 from twvideo_async._media import partfile
 from twvideo_async._media.resolve import MediaPath
@@ -33,10 +33,6 @@ MIB = 1024 * 1024
 async def env() -> AsyncIterator[MediaEnv]:
     async with media_env() as media:
         yield media
-
-
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 # --- item 5: a write error removes the temporary file and names the target ---------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.media_servers import MediaEnv, media_env, sid
+from tests.media_servers import MediaEnv, files_in, media_env, sid
 from twvideo_async._media.bulk import MediaItem, download_many
 from twvideo_async._media.integrity import Expected, Mismatch
 from twvideo_async._media.leftover import remove_stale, take_leftover
@@ -32,10 +32,6 @@ NAME = "a.mka"
 async def env() -> AsyncIterator[MediaEnv]:
     async with media_env() as media:
         yield media
-
-
-def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
 
 
 def md5_etag(data: bytes) -> str:
