@@ -410,8 +410,9 @@ async def test_four_processes_share_one_limit(redis_server: RedisServer) -> None
     assert sum(r["done"] for r in reports) == processes * calls
     # Every request the server saw is a success or a 429: bounded per call. This short run is
     # dominated by the first burst (64 requests at once, before any 429 has been shared), so it
-    # varies between 1.2 and 1.7 here; the bound catches a runaway (raw aiohttp's retry loop:
-    # 5-60), and the steady-state figure is the benchmark's (`python -m benchmarks --cases
-    # shared`: about 1.02).
+    # varies between 1.2 and 1.7 here, and reached 2.1 while other test suites loaded both
+    # cores (processes descheduled between their turn and their send arrive bunched); the bound
+    # catches a runaway (raw aiohttp's retry loop: 5-60), and the steady-state figure is the
+    # benchmark's (`python -m benchmarks --cases shared`: about 1.02).
     requests = processes * calls + limit.rejected
-    assert requests / (processes * calls) < 2.0
+    assert requests / (processes * calls) < 3.0
