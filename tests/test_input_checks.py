@@ -110,7 +110,7 @@ async def test_a_download_read_timeout_must_be_finite_and_positive(
     ],
 )
 async def test_wait_for_refuses_intervals_that_would_busy_poll(
-    counted: tuple[str, list[str]], kwargs: dict[str, float]
+    counted: tuple[str, list[str]], kwargs: dict[str, Any]
 ) -> None:
     url, seen = counted
     async with make_client(url) as client:

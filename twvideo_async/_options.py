@@ -28,6 +28,7 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = [
     "CallOptions",
+    "PollOptions",
     "RequestOptions",
     "Timeout",
     "Unpack",
@@ -67,7 +68,15 @@ class Timeout:
         return cls(total=check_seconds("timeout", value))
 
 
-class CallOptions(TypedDict, total=False):
+class PollOptions(TypedDict, total=False):
+    """The per-request options of a method whose own ``timeout`` is the budget of a whole
+    wait (``compositions.wait_for``): :class:`CallOptions` without ``timeout``."""
+
+    max_retries: int | None
+    extra_headers: Mapping[str, str] | None
+
+
+class CallOptions(PollOptions, total=False):
     """What every API method accepts besides its own parameters.
 
     ``timeout``: the budget of the whole call, retries and waits included (seconds or a
@@ -76,8 +85,6 @@ class CallOptions(TypedDict, total=False):
     """
 
     timeout: Timeout | float | None
-    max_retries: int | None
-    extra_headers: Mapping[str, str] | None
 
 
 @attrs.frozen(kw_only=True)

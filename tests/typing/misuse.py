@@ -21,6 +21,11 @@ async def misuse(client: VideoClient) -> None:
     client.rooms.with_raw_response.list()  # E: attr-defined
     await client.compositions.with_raw_response.wait_for("CJ")  # E: attr-defined
     await client.composition_hooks.with_raw_response.modify("HK")  # E: attr-defined
+    await client.composition_hooks.modify("HK", enabeld=False)  # E: call-arg
+    await client.composition_hooks.modify("HK", enabled="no")  # E: arg-type
+    await client.composition_hooks.modify("HK", trim=False, tiemout=5)  # E: call-arg
+    await client.compositions.wait_for("CJ", max_retries="2")  # E: arg-type
+    await client.rooms.mute_all("RM", extra_header={})  # E: call-arg
     raw = await client.rooms.with_raw_response.fetch("RM")
     room = raw.parse()
     _ = room.no_such_field  # E: attr-defined

@@ -3,10 +3,11 @@ of the account when it ends."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 from .._constants import DEFAULT_MAX_PAGE_SIZE
 from .._decode.parsers import list_parser, parser
@@ -30,6 +31,17 @@ _FIELDS = (
     "status_callback",
     "status_callback_method",
 )
+_CHANGEABLE = frozenset({"friendly_name", *_FIELDS})
+
+
+class _Keep(enum.Enum):
+    """The default of :meth:`CompositionHooks.modify`'s fields: keep the current value (a
+    sentinel, since ``None`` is a value there: it clears the field)."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
 
 
 def _hook_form(friendly_name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,13 +188,36 @@ class CompositionHooks(Resource):
             parse=_HOOK,
         )
 
-    async def modify(self, sid: str, **changes: Any) -> CompositionHook:
-        """Change some fields of a hook and keep the others: fetches the hook, merges
-        ``changes`` over its current state and sends the full state with :meth:`update`."""
-        unknown = set(changes) - set(_FIELDS) - {"friendly_name"}
-        if unknown:
-            raise TypeError(f"modify() got unknown fields {sorted(unknown)}; expected {_FIELDS}")
-        current = await self.fetch(sid)
+    async def modify(
+        self,
+        sid: str,
+        *,
+        friendly_name: str | _Keep = KEEP,
+        enabled: bool | _Keep | None = KEEP,
+        video_layout: Mapping[str, Any] | str | _Keep | None = KEEP,
+        audio_sources: Sequence[str] | _Keep | None = KEEP,
+        audio_sources_excluded: Sequence[str] | _Keep | None = KEEP,
+        trim: bool | _Keep | None = KEEP,
+        format: CompositionFormat | str | _Keep | None = KEEP,
+        resolution: str | _Keep | None = KEEP,
+        status_callback: str | _Keep | None = KEEP,
+        status_callback_method: str | _Keep | None = KEEP,
+        **options: Unpack[CallOptions],
+    ) -> CompositionHook:
+        """Change some fields of a hook and keep the others: fetches the hook, merges the
+        fields you pass over its current state and sends the full state with :meth:`update`.
+
+        A field you leave out keeps its current value; ``None`` clears it (Twilio then
+        applies its default, as :meth:`update` does for an omitted field). The fields and
+        their types are :meth:`update`'s. ``timeout``, ``max_retries`` and ``extra_headers``
+        apply to each of the two requests (the fetch and the update) separately, so the
+        whole call can take up to twice ``timeout``."""
+        changes = {
+            name: value
+            for name, value in locals().items()
+            if name in _CHANGEABLE and value is not KEEP
+        }
+        current = await self.fetch(sid, **options)
         state: dict[str, Any] = {name: getattr(current, name) for name in _FIELDS}
         state["format"] = getattr(state["format"], "value", state["format"])
         state["status_callback_method"] = getattr(
@@ -191,8 +226,8 @@ class CompositionHooks(Resource):
         # Twilio returns {} for "no layout"; sending that back would be refused as invalid.
         state["video_layout"] = dict(state["video_layout"]) if state["video_layout"] else None
         state.update(changes)
-        friendly_name = state.pop("friendly_name", None) or current.friendly_name or ""
-        return await self.update(sid, friendly_name=friendly_name, **state)
+        hook_name = state.pop("friendly_name", None) or current.friendly_name or ""
+        return await self.update(sid, friendly_name=hook_name, **state, **options)
 
 
 class CompositionHooksRaw:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from .._checks import check_seconds
 from .._constants import MEDIA_LIST_MAX_PAGE_SIZE
@@ -14,7 +14,7 @@ from .._decode.parsers import list_parser, parser
 from .._media.bulk import DownloadSummary, MediaItem, composition_item
 from .._media.options import DownloadManyOptions
 from .._media.resolve import MediaPath
-from .._options import CallOptions, Unpack, make_options
+from .._options import CallOptions, PollOptions, Unpack, make_options
 from .._pagination import AsyncPaginator
 from ..errors import APITimeoutError, InvalidRequestError
 from ..models import Composition, CompositionFormat, CompositionStatus
@@ -179,22 +179,29 @@ class Compositions(MediaMethods):
         timeout: float = 3600.0,
         poll_interval: float = 2.0,
         max_poll_interval: float = 30.0,
+        **options: Unpack[PollOptions],
     ) -> Composition:
         """Poll until the composition is ``completed``, ``failed`` or ``deleted`` and return it.
 
         Polls back off from ``poll_interval`` to ``max_poll_interval``; raises
         ``APITimeoutError`` after ``timeout`` seconds. Processing starts only once the room
         has ended and its duration is not guaranteed.
+
+        ``timeout`` here is the budget of the whole wait, not of one request: each poll has
+        the client's own time limits. ``max_retries`` and ``extra_headers`` apply to each poll.
         """
         # A zero or negative interval would busy-poll Twilio thousands of times a second.
         check_seconds("timeout", timeout, error=InvalidRequestError)
         check_seconds("poll_interval", poll_interval, error=InvalidRequestError)
         check_seconds("max_poll_interval", max_poll_interval, error=InvalidRequestError)
+        # PollOptions are CallOptions without the one key wait_for uses for itself.
+        per_poll = cast(CallOptions, options)
+        make_options(per_poll)  # refuse a bad option now, not at the first poll
         clock, sleep = self._requester.clock, self._requester.sleep
         deadline = clock() + timeout
         delay = poll_interval
         while True:
-            composition = await self.fetch(sid)
+            composition = await self.fetch(sid, **per_poll)
             if str(_value(composition.status)) in _FINAL:
                 return composition
             remaining = deadline - clock()

@@ -237,16 +237,28 @@ class Rooms(Resource):
             room, [{"type": "exclude", "all": True}], **options
         )
 
-    async def mute_all(self, room: str, *, identities: Iterable[str] | None = None) -> int:
+    async def mute_all(
+        self,
+        room: str,
+        *,
+        identities: Iterable[str] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> int:
         """Stop every connected participant (or those in ``identities``) from receiving audio,
-        through subscribe rules. Returns how many participants were updated."""
+        through subscribe rules. Returns how many participants were updated.
+
+        It makes several requests (the listing's pages, then one update per participant):
+        ``timeout``, ``max_retries`` and ``extra_headers`` apply to each of them separately."""
+        make_options(options)  # refuse a bad option before the first request
         participants = self.participants(room)
         if identities is None:
-            identities = [p.sid async for p in participants.list() if p.sid]
+            identities = [p.sid async for p in participants.list(**options) if p.sid]
         count = 0
         for who in identities:
             await participants.update_subscribe_rules(
-                who, [{"type": "include", "all": True}, {"type": "exclude", "kind": "audio"}]
+                who,
+                [{"type": "include", "all": True}, {"type": "exclude", "kind": "audio"}],
+                **options,
             )
             count += 1
         return count
