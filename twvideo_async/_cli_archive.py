@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import re
 import signal
 from collections.abc import AsyncIterator, Coroutine
@@ -22,9 +21,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _cli_archive_limits as limits
 from . import _cli_base as base
 from ._cli_archive_report import Progress, show_report
-from .errors import ConfigurationError
 
 if TYPE_CHECKING:
     from .archive import Ledger
@@ -124,12 +123,7 @@ def register(commands: base.Commands) -> None:
         help="how long an item stays held by a worker that stopped renewing it (a killed "
         "one) before others take it over (default: 60)",
     )
-    run.add_argument(
-        "--redis",
-        metavar="URL",
-        help="one rate limit for the whole account shared through Redis (redis://...) by "
-        "every worker and machine; without Redis, each worker throttles alone",
-    )
+    limits.add_options(run)
     run.add_argument("--child-of", type=int, help=argparse.SUPPRESS)
     base.add_json_option(run)
 
@@ -243,6 +237,7 @@ async def _destination(ledger: Ledger, path: str | Path) -> Any:
 async def _run(args: argparse.Namespace) -> int:
     if not args.lease > 0:
         raise base.CliError(f"--lease must be > 0 seconds, got {args.lease}")
+    await limits.check(args)
     if args.workers > 1:
         from ._cli_archive_workers import Hooks, run_workers
 
@@ -256,13 +251,15 @@ async def _run_archive(args: argparse.Namespace) -> int:
     from .archive import State, open_sink, run_archive
     from .archive._ledger import WORK_STATES
 
-    throttle = _shared_limit(args)
+    read_rate, write_rate = limits.client_rates(args)
     sink = open_sink(args.dest)
+    throttle = None
     try:
+        throttle = limits.shared_limit(args)
         # The client first (missing credentials fail before a ledger file is created), then
         # the ledger's destination (a wrong DEST fails before any request is sent).
         async with (
-            base.open_client(args, throttle) as client,
+            base.open_client(args, throttle, read_rate=read_rate, write_rate=write_rate) as client,
             _ledger(args, create=True) as ledger,
         ):
             await ledger.bind_destination(sink.url)
@@ -298,19 +295,6 @@ async def _run_archive(args: argparse.Namespace) -> int:
             await throttle.aclose()
     show_report(args, report, "archived")
     return base.EXIT_FAILED if report.failed else base.EXIT_OK
-
-
-def _shared_limit(args: argparse.Namespace) -> Any:
-    """``--redis``: a RedisThrottle keyed by the account (falls back per process if Redis goes)."""
-    if not args.redis:
-        return None
-    from ._redis_throttle import RedisThrottle
-
-    key = os.environ.get("TWILIO_ACCOUNT_SID") or os.environ.get("TWILIO_API_KEY_SID") or "default"
-    try:
-        return RedisThrottle.from_url(args.redis, key=key)
-    except ConfigurationError as exc:
-        raise base.CliError(f"--redis: {exc}") from None
 
 
 async def _status(args: argparse.Namespace) -> int:

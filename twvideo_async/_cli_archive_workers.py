@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from . import _cli_archive_limits as limits
 from . import _cli_base as base
 
 __all__ = ["Hooks", "run_workers", "watch_parent"]
@@ -69,7 +70,9 @@ async def run_workers(args: argparse.Namespace, argv: list[str], hooks: Hooks) -
         await sink.aclose()
     started = time.monotonic()
     command = [sys.executable, "-m", "twvideo_async.cli", *argv]
-    command += ["--workers", "1", "--json", "--child-of", str(os.getpid())]
+    # Each child is one worker; its share of the quotas is still taken from the total.
+    command += ["--workers", "1", *limits.child_options(args)]
+    command += ["--json", "--child-of", str(os.getpid())]
     procs: list[asyncio.subprocess.Process] = []
     try:
         for _ in range(args.workers):

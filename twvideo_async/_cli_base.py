@@ -248,13 +248,20 @@ def check_credentials(args: argparse.Namespace) -> None:
 
 @contextlib.asynccontextmanager
 async def open_client(
-    args: argparse.Namespace, throttle: SharedThrottle | None = None
+    args: argparse.Namespace,
+    throttle: SharedThrottle | None = None,
+    *,
+    read_rate: float | None = None,
+    write_rate: float | None = None,
 ) -> AsyncIterator[VideoClient]:
     """The client for a command: the account in the environment, or a fresh ``--emulator``.
-    ``throttle``: a shared rate limit (``--redis``) instead of the client's own."""
+    ``throttle``: a shared rate limit (``--redis``) instead of the client's own;
+    ``read_rate``/``write_rate``: the client's own quotas (requests per second)."""
     check_credentials(args)
     if not args.emulator:
-        async with VideoClient(base_url=args.base_url, throttle=throttle) as client:
+        async with VideoClient(
+            base_url=args.base_url, throttle=throttle, read_rate=read_rate, write_rate=write_rate
+        ) as client:
             yield client
         return
     from .testing import Emulator, Seed
@@ -270,5 +277,12 @@ async def open_client(
             )
         )
         sid, secret = emu.credentials
-        async with VideoClient(sid, secret, base_url=emu.base_url, throttle=throttle) as client:
+        async with VideoClient(
+            sid,
+            secret,
+            base_url=emu.base_url,
+            throttle=throttle,
+            read_rate=read_rate,
+            write_rate=write_rate,
+        ) as client:
             yield client

@@ -362,14 +362,20 @@ class RedisThrottle:
             self._retry_delay = _RETRY_MIN
             logger.warning(
                 "Redis at %s is unreachable (%s): falling back to per-process rate limits "
-                "(1/%d of the quotas) until it answers again",
+                "(%s) until it answers again",
                 self._url,
                 _describe(exc, self),
-                self.workers,
+                self._fallback_limits(),
             )
         else:
             self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX)
         self._retry_at = now + self._retry_delay
+
+    def _fallback_limits(self) -> str:
+        """This worker's share of the quotas in numbers, for the WARNING."""
+        named = (("reads", self._fallback_read), ("writes", self._fallback_write))
+        rates = ", ".join(f"{b.rate:.3g}/s {n}" for n, b in named if b is not None)
+        return f"1/{self.workers} of the quotas: {rates or 'no fixed quotas'}"
 
     def _came_back(self) -> None:
         if self._down_since is not None:
