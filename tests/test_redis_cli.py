@@ -49,6 +49,20 @@ def _account(monkeypatch: pytest.MonkeyPatch) -> str:
     return key
 
 
+def _record_clients(monkeypatch: pytest.MonkeyPatch) -> list[VideoClient]:
+    """Every client the command builds, in order (the CLI's ``VideoClient`` replaced by a
+    subclass that keeps them)."""
+    made: list[VideoClient] = []
+
+    class Recorded(VideoClient):
+        def __init__(self, *args: Any, **options: Any) -> None:
+            super().__init__(*args, **options)
+            made.append(self)
+
+    monkeypatch.setattr(cli_base, "VideoClient", Recorded)
+    return made
+
+
 def _redis_hash(server: RedisServer, key: str) -> dict[str, str]:
     import redis
 
@@ -105,14 +119,7 @@ def test_the_quotas_are_held_in_redis_and_the_fallback_keeps_its_share(
         return throttle
 
     monkeypatch.setattr(RedisThrottle, "from_url", staticmethod(spy))
-    made: list[VideoClient] = []
-
-    class Recorded(VideoClient):
-        def __init__(self, *args: Any, **options: Any) -> None:
-            super().__init__(*args, **options)
-            made.append(self)
-
-    monkeypatch.setattr(cli_base, "VideoClient", Recorded)
+    made = _record_clients(monkeypatch)
     code, out, err = _run(
         capsys,
         tmp_path,
@@ -140,14 +147,7 @@ def test_the_quotas_are_held_in_redis_and_the_fallback_keeps_its_share(
 def test_without_redis_each_worker_keeps_its_share_of_the_quotas(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[VideoClient] = []
-
-    class Recorded(VideoClient):
-        def __init__(self, *args: Any, **options: Any) -> None:
-            super().__init__(*args, **options)
-            made.append(self)
-
-    monkeypatch.setattr(cli_base, "VideoClient", Recorded)
+    made = _record_clients(monkeypatch)
     code, out, err = _run(
         capsys, tmp_path, None, "--read-rate", "300", "--write-rate", "60", "--total-workers", "3"
     )
