@@ -1,6 +1,6 @@
 """``/Media`` redirects and the storage origin: 302 + ``redirect_to``, signed expiring URLs,
-Range/206, S3-style refusals (403 expired or tampered, 400 with ``Authorization``) and the
-deterministic bytes tests can recompute."""
+Range/206 and If-Range, S3-style refusals (403 expired or tampered, 400 with ``Authorization``)
+and the deterministic bytes tests can recompute."""
 
 from __future__ import annotations
 
@@ -183,6 +183,33 @@ async def test_range_requests(api: Api, header: str, status: int, start: int, en
         if status == 206:
             assert response.headers["Content-Range"] == f"bytes {start}-{end - 1}/{SIZE}"
     assert data == media_bytes(sid, SIZE)[start:end]
+
+
+@pytest.mark.parametrize(
+    ("validator", "honoured"),
+    [
+        ("etag", True),
+        ("modified", True),
+        ('"0123456789abcdef-1"', False),  # another version's ETag
+        ("weak", False),  # a weak tag never matches (RFC 9110 13.1.5)
+        ("Mon, 01 Jan 2024 00:00:00 GMT", False),  # another Last-Modified
+        ("garbage", False),
+    ],
+)
+async def test_if_range_sends_the_whole_object_unless_the_version_matches(
+    api: Api, validator: str, honoured: bool
+) -> None:
+    sid = api.emu.seed(rooms=1, recordings_per_room=1, media_size=SIZE).recordings[0]
+    url = await _media_url(api, f"/v1/Recordings/{sid}/Media")
+    async with api.session.head(url) as response:
+        etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+    if_range = {"etag": etag, "modified": modified, "weak": f"W/{etag}"}.get(validator, validator)
+    headers = {"Range": "bytes=100-", "If-Range": if_range}
+    async with api.session.get(url, headers=headers) as response:
+        data = await response.read()
+        assert response.status == (206 if honoured else 200)
+        assert response.headers["ETag"] == etag
+    assert data == media_bytes(sid, SIZE)[100 if honoured else 0 :]
 
 
 async def test_unsatisfiable_range_is_416(api: Api) -> None:

@@ -2,8 +2,9 @@
 
 It checks the signed query (``Expires``, ``Signature``), refuses any request that also carries an
 ``Authorization`` header (S3 allows one auth mechanism per request), supports ``Range`` with 206
-and records every request it receives, so tests can assert that no Twilio credential ever
-reached it. Errors use S3's XML body.
+(and ``If-Range``: a range of another version is answered with the whole object, as RFC 9110
+says, so a resuming client never splices two versions) and records every request it receives,
+so tests can assert that no Twilio credential ever reached it. Errors use S3's XML body.
 """
 
 from __future__ import annotations
@@ -94,6 +95,17 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     return (start, end)
 
 
+def _same_version(if_range: str, etag: str, modified: str) -> bool:
+    """RFC 9110 13.1.5: an entity tag matches only strongly (a weak one never does); a date
+    matches only the exact ``Last-Modified`` (ours is strong: one version per second at most)."""
+    value = if_range.strip()
+    if value.startswith('"'):
+        return value == etag
+    if value.startswith("W/"):
+        return False
+    return value == modified
+
+
 def _position(digits: str) -> int:
     if len(digits) > _MAX_POSITION_DIGITS:
         return _BEYOND_ANY_SIZE
@@ -177,14 +189,19 @@ async def _send(
     """Stream the object (or the requested range), applying the plan's body faults."""
     disposition = request.query.get(DISPOSITION_PARAM)
     headers = CIMultiDict[str]()
+    etag = media_etag(obj.sid, obj.size)
+    modified = format_datetime(obj.modified, usegmt=True)
     headers["Content-Type"] = obj.content_type
-    headers["ETag"] = media_etag(obj.sid, obj.size)
+    headers["ETag"] = etag
     headers["Accept-Ranges"] = "bytes"
-    headers["Last-Modified"] = format_datetime(obj.modified, usegmt=True)
+    headers["Last-Modified"] = modified
     headers["Content-Disposition"] = disposition or f'attachment; filename="{obj.filename}"'
     headers["x-amz-request-id"] = request_id
     start, end, status = 0, obj.size, 200
     range_header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and not _same_version(if_range, etag, modified):
+        range_header = None  # another version than the client holds: send all of this one
     if range_header and not plan.ignore_range:
         wanted = _parse_range(range_header, obj.size)
         if wanted == "unsatisfiable":
