@@ -1,21 +1,26 @@
 """The fetch path's fast paths give exactly what the general code gives.
 
 Each shortcut taken on every call (the request built as a tuple, the one-placeholder path,
-the single-object msgspec finisher) is checked here against the slower general form it
-replaces, on ordinary and odd inputs.
+the single-object msgspec finisher, the limiter's turn taken without a coroutine) is checked
+here against the slower general form it replaces, on ordinary and odd inputs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import pickle
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import pytest
+from aiohttp import web
 
+from tests.helpers import ROOM_SID as SERVED_ROOM
+from tests.helpers import base_url, make_client, room_json, serve
 from tests.test_models import EXAMPLES
 from tests.test_wire import FAST_CLASSES, assert_same_model, response, slow_object
 from twvideo_async import VideoClient
@@ -23,8 +28,10 @@ from twvideo_async._decode import wire
 from twvideo_async._decode.parsers import Parser, parse_response
 from twvideo_async._encoding import build_path, sid_pattern
 from twvideo_async._options import NO_OPTIONS, RequestOptions, make_options
+from twvideo_async._ratelimit import Limits
 from twvideo_async._request import Request
 from twvideo_async._response import APIResponse
+from twvideo_async._throttle import AdaptiveThrottle
 from twvideo_async.errors import InvalidRequestError
 from twvideo_async.models import SCHEMA_MODELS, Room, RoomStatus
 from twvideo_async.models._raw import LazyRaw
@@ -253,3 +260,117 @@ def test_a_single_objects_raw_is_parsed_on_first_use_and_pickles() -> None:
     assert raw._data == json.loads(body)
     copied = pickle.loads(pickle.dumps(room))
     assert copied == room and dict(copied.raw) == json.loads(body)
+
+
+# -- the limiter's turn ------------------------------------------------------------------------
+
+
+def _limits(**changes: Any) -> Limits:
+    options: dict[str, Any] = {
+        "max_concurrency": None,
+        "read_rate": None,
+        "write_rate": None,
+        "rate_limiter": None,
+        "clock": time.monotonic,
+        "sleep": asyncio.sleep,
+    }
+    return Limits(**{**options, **changes})
+
+
+class _NoLimiter:
+    async def acquire(self) -> None:  # pragma: no cover - never awaited: try_turn refuses first
+        raise AssertionError("a user limiter is always waited for")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"max_concurrency": 4},
+        {"read_rate": 50.0},
+        {"write_rate": 5.0},
+        {"rate_limiter": _NoLimiter()},
+    ],
+    ids=["max_concurrency", "read_rate", "write_rate", "rate_limiter"],
+)
+def test_any_other_limit_leaves_the_turn_to_wait_turn(changes: dict[str, Any]) -> None:
+    limits = _limits(**changes)
+    assert limits.try_turn() is False
+    assert isinstance(limits.throttle, AdaptiveThrottle)
+    assert limits.throttle.in_flight == 0  # nothing taken: wait_turn takes it, once
+
+
+def test_with_only_the_throttle_the_turn_is_taken_at_once() -> None:
+    limits = _limits()
+    assert limits.try_turn() is True and limits.try_turn() is True
+    assert isinstance(limits.throttle, AdaptiveThrottle)
+    assert limits.throttle.in_flight == 2
+    limits.throttle.release()
+    limits.throttle.release()
+    assert limits.throttle.in_flight == 0
+
+
+def test_try_acquire_takes_a_turn_only_when_acquire_would_not_wait() -> None:
+    now = [100.0]
+    throttle = AdaptiveThrottle(clock=lambda: now[0], run_length=1)
+    assert throttle.try_acquire() and throttle.in_flight == 1
+    throttle.release()
+    throttle.on_rate_limited(2.0, 0.1)  # a run of 429s: everyone pauses for 2 s
+    assert throttle.paused_for == pytest.approx(2.0)
+    assert throttle.try_acquire() is False and throttle.in_flight == 0
+    now[0] += 2.5
+    assert throttle.try_acquire() is True
+    # A concurrency window that is full refuses, and takes a turn again once one is free.
+    cap = AdaptiveThrottle(clock=lambda: now[0])
+    for _ in range(3):
+        assert cap.try_acquire()
+    cap.release()
+    cap.on_rate_limited(None, 0.1)  # refused with two others in flight: a cap of two
+    assert cap.mode == "concurrency" and cap.window == 2
+    assert cap.try_acquire() is False
+    cap.release()
+    assert cap.try_acquire() is True and cap.in_flight == 2
+
+
+async def test_try_acquire_never_jumps_ahead_of_a_waiter() -> None:
+    now = [0.0]
+    throttle = AdaptiveThrottle(clock=lambda: now[0])
+    for _ in range(3):
+        assert throttle.try_acquire()
+    throttle.release()
+    throttle.on_rate_limited(None, 0.1)  # window of two, both in use
+    waiter = asyncio.ensure_future(throttle.acquire())
+    await asyncio.sleep(0)
+    throttle.release()  # a slot is free, but the waiter was first
+    assert throttle.try_acquire() is False
+    await asyncio.wait_for(waiter, 1)
+    assert throttle.in_flight == 2
+
+
+async def test_the_common_call_takes_its_turn_without_the_acquire_coroutine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waited: list[str] = []
+    acquire = AdaptiveThrottle.acquire
+
+    async def spy(self: AdaptiveThrottle) -> None:
+        waited.append("acquire")
+        await acquire(self)
+
+    monkeypatch.setattr(AdaptiveThrottle, "acquire", spy)
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response(room_json())
+
+    async with serve([("GET", "/v1/Rooms/{sid}", ok)]) as server:
+        async with make_client(base_url(server)) as client:
+            rooms = await asyncio.gather(*(client.rooms.fetch(SERVED_ROOM) for _ in range(20)))
+            assert {room.sid for room in rooms} == {SERVED_ROOM} and waited == []
+            throttle = client._requester.limits.throttle
+            assert isinstance(throttle, AdaptiveThrottle) and throttle.in_flight == 0
+            # Once the throttle holds calls back, they wait in acquire() as before.
+            for _ in range(4):
+                throttle.on_rate_limited(0.05, 0.05)
+            assert throttle.paused_for > 0
+            room = await client.rooms.fetch(SERVED_ROOM)
+            assert room.sid == SERVED_ROOM and waited == ["acquire"]
+            assert throttle.in_flight == 0

@@ -101,3 +101,37 @@ def test_max_retries_none_is_rejected_with_guidance() -> None:
         check_max_retries(-1)
     with pytest.raises(ConfigurationError):
         check_max_retries(True)
+
+
+def test_a_calls_repeated_429s_wait_at_least_the_backoff_after_the_second() -> None:
+    policy = RetryPolicy()
+
+    def delay(limited: int, retry_after: float | None, rng: float = 0.0) -> float | None:
+        return policy.decide(
+            Failure.RATE_LIMITED,
+            idempotent=True,
+            retries_taken=0,
+            rate_limit_retries_taken=limited,
+            retry_after=retry_after,
+            rng=lambda: rng,
+        ).delay
+
+    # The first two 429s of a call wait exactly what the server said, however short.
+    assert delay(0, 0.008) == delay(1, 0.008) == 0.008
+    # From the third on: the usual backoff (0.5 s x 2**n x U(0.5, 1)) unless the server asks
+    # for longer, so eight retries span seconds instead of eight 8 ms waits.
+    assert [delay(n, 0.008) for n in range(2, 8)] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
+    assert delay(2, 0.008, rng=1.0) == 0.5
+    assert delay(3, 3.0) == 3.0  # a longer Retry-After still wins
+    assert delay(8, 0.008) is None  # the budget still ends the call
+    # Errors other than 429 keep the server's Retry-After as before.
+    assert (
+        policy.decide(
+            Failure.SERVER_ERROR,
+            idempotent=True,
+            retries_taken=1,
+            rate_limit_retries_taken=5,
+            retry_after=0.008,
+        ).delay
+        == 0.008
+    )

@@ -252,33 +252,39 @@ class Requester:
                 "the call ran out of time before it could be sent", **_meta(req, retries_taken)
             )
         limits = self.limits
-        semaphore = limits.semaphore()
         telemetry = self.telemetry
-        try:
-            if remaining is not None and limits.may_wait(req.method, semaphore):
-                # The wait is bounded by the call's deadline through the loop's sweeper, as the
-                # exchange is: asyncio.wait_for would cost every waiting call a task and a timer.
-                limit = CallDeadline()
-                sweeper = self.transport.sweeper()
-                sweeper.watch_for(limit, remaining)
-                try:
+        semaphore = None
+        # The common call has nothing to wait for: its turn is taken without a coroutine.
+        # (Telemetry records only waits of a millisecond or more, so it misses nothing.)
+        if not limits.try_turn():
+            semaphore = limits.semaphore()
+            try:
+                if remaining is not None and limits.may_wait(req.method, semaphore):
+                    # The wait is bounded by the call's deadline through the loop's sweeper, as
+                    # the exchange is: asyncio.wait_for would cost each waiting call a task and
+                    # a timer.
+                    limit = CallDeadline()
+                    sweeper = self.transport.sweeper()
+                    sweeper.watch_for(limit, remaining)
+                    try:
+                        await self._wait_turn(req.method, semaphore)
+                    except asyncio.CancelledError:
+                        if limit.timed_out():
+                            raise asyncio.TimeoutError from None
+                        raise
+                    finally:
+                        sweeper.unwatch(limit)
+                elif semaphore is None and telemetry is None:
+                    # What _wait_turn does with no semaphore and no telemetry, one coroutine
+                    # fewer.
+                    await limits.wait_turn(req.method)
+                else:
                     await self._wait_turn(req.method, semaphore)
-                except asyncio.CancelledError:
-                    if limit.timed_out():
-                        raise asyncio.TimeoutError from None
-                    raise
-                finally:
-                    sweeper.unwatch(limit)
-            elif semaphore is None and telemetry is None:
-                # What _wait_turn does with no semaphore and no telemetry, one coroutine fewer.
-                await limits.wait_turn(req.method)
-            else:
-                await self._wait_turn(req.method, semaphore)
-        except asyncio.TimeoutError:
-            raise APITimeoutError(
-                "timed out waiting for the client-side rate limiter or concurrency cap",
-                **_meta(req, retries_taken),
-            ) from None
+            except asyncio.TimeoutError:
+                raise APITimeoutError(
+                    "timed out waiting for the client-side rate limiter or concurrency cap",
+                    **_meta(req, retries_taken),
+                ) from None
         start = clock()
         try:
             if self.transport.closed:  # closed while this call waited or slept

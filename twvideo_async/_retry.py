@@ -94,6 +94,11 @@ def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None
         return None
 
 
+# A call's first 429s wait just the server's Retry-After; from the next one on, at least the
+# ordinary backoff as well (see RetryPolicy.decide).
+_HONOURED_429S = 2
+
+
 def backoff_delay(retries_taken: int, rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with jitter: ``min(8, 0.5 * 2**n) * U(0.5, 1)``."""
     base = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0 ** min(retries_taken, 32))
@@ -116,6 +121,9 @@ class RetryPolicy:
     ``max_retries`` bounds retries of errors; ``max_rate_limit_retries`` bounds retries of 429s
     (always safe: Twilio did not process the request). ``max_retry_after`` caps how long a
     ``Retry-After`` may make the SDK wait; above it the error is raised with ``retry_after``.
+    A call's first two 429s wait the ``Retry-After`` they carry; from its third on, the longer
+    of that and the usual backoff (0.25-0.5 s, doubling), so a few-millisecond ``Retry-After``
+    cannot spend all of a call's rate-limit retries within a tenth of a second.
     """
 
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -153,7 +161,15 @@ class RetryPolicy:
             if retry_after > self.max_retry_after:
                 return Decision(None, retry_after, "Retry-After above the cap")
             if retry_after > 0:
-                return Decision(retry_after, retry_after, failure.value)
+                delay = retry_after
+                persistent = rate_limit_retries_taken - _HONOURED_429S
+                if failure is Failure.RATE_LIMITED and persistent >= 0:
+                    # Refused again after waiting as told: other callers win the capacity
+                    # each time it frees up. Waiting at least the usual backoff (never less
+                    # than told) spreads this call's retries over seconds, where a server's
+                    # short waits (a token's few milliseconds) would spend them all at once.
+                    delay = max(delay, backoff_delay(persistent, rng))
+                return Decision(delay, retry_after, failure.value)
         attempt = rate_limit_retries_taken if failure is Failure.RATE_LIMITED else retries_taken
         return Decision(backoff_delay(attempt, rng), retry_after, failure.value)
 

@@ -170,13 +170,25 @@ class AdaptiveThrottle:
 
     # -- the hooks the request loop calls ------------------------------------------------------
 
+    def try_acquire(self) -> bool:
+        """Take this request's turn if it may go now: True when taken (the caller then owes
+        :meth:`release`), False when it must wait in :meth:`acquire`. Lets the common call,
+        with nothing to wait for, skip a coroutine."""
+        now = self._clock()
+        if self._mode is None:
+            if not self._queue and self._pause_until <= now:
+                self._in_flight += 1
+                return True
+        else:
+            self._calm(now)
+        if self._queue or self._gate(now) > 0.0:
+            return False
+        self._grant(now)
+        return True
+
     async def acquire(self) -> None:
         """Wait for this request's turn (returns at once while no limit applies)."""
-        now = self._clock()
-        if self._mode is not None:
-            self._calm(now)
-        if not self._queue and self._gate(now) <= 0.0:
-            self._grant(now)
+        if self.try_acquire():
             return
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # waiters of another (finished) loop are gone
