@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.media_servers import files_in
 from tests.test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
-from twvideo_async.testing import Emulator, EmulatorClock, media_bytes, media_sha256
+from tests.test_media_leftover import leave
+from twvideo_async import VideoClient
+from twvideo_async.testing import Emulator, EmulatorClock, media_bytes, media_etag, media_sha256
 
 __all__ = ["api", "twvideo_emulator", "twvideo_emulator_options"]
 
@@ -240,3 +244,23 @@ async def test_media_bytes_are_deterministic_and_sid_specific() -> None:
     assert first.media_bytes(one) != first.media_bytes(two)
     async with Emulator(seed=4) as third:
         assert third.seed(rooms=1, recordings_per_room=2).recordings != a.recordings
+
+
+@pytest.mark.parametrize("same_version", [True, False])
+async def test_a_rerun_resumes_a_leftover_only_of_the_version_storage_still_holds(
+    api: Api, tmp_path: Path, same_version: bool
+) -> None:
+    """End to end through the SDK: a killed run's part file and sidecar, then a rerun. The
+    emulator answers the resume's ``If-Range`` with a 206 for the version the sidecar names,
+    and with the whole object for another one; the file is right either way, never spliced."""
+    sid = api.emu.seed(rooms=1, recordings_per_room=1, media_size=SIZE).recordings[0]
+    data = media_bytes(sid, SIZE)
+    etag = media_etag(sid, SIZE) if same_version else '"0123456789abcdef0123456789abcdef-1"'
+    head = data[:100_000] if same_version else b"\xff" * 100_000  # another version's bytes
+    leave(tmp_path, head, {"sidecar": 1, "size": SIZE, "etag": etag}, name=f"{sid}.mka")
+    async with VideoClient(*api.emu.credentials, base_url=api.emu.base_url) as client:
+        path = await client.recordings.download(sid, tmp_path)
+    assert path.read_bytes() == data
+    assert files_in(tmp_path) == [f"{sid}.mka"]  # no part file or sidecar left
+    (sent,) = api.emu.storage_requests
+    assert (sent.headers.get("Range"), sent.headers.get("If-Range")) == ("bytes=100000-", etag)
