@@ -35,7 +35,8 @@ read as one of three kinds of limit, and each gets its own control:
   429s asking to wait ``long_wait`` seconds or more until the same instant. Control: everyone
   waits for that instant; the pacer is left alone (a window is not a rate).
 
-Each rejected request waits its own ``Retry-After`` (the request loop does that). The whole
+Each rejected request waits its own ``Retry-After`` (the request loop does that; from a call's
+third 429 on, at least the ordinary backoff too: ``RetryPolicy.decide``). The whole
 client pauses only after ``run_length`` consecutive 429s with no success in between (the server
 refuses everything: sending more only adds 429s), or for a window. Every pause is capped at
 ``max_pause``. A 429 whose answer contradicts the current kind switches the law: a lone request
