@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 
-from tests.cli_run import emulator_env, files_in, run, stalled_download
+from tests.cli_run import (
+    clean_env,
+    emulator_env,
+    files_in,
+    final_media,
+    run,
+    spawn,
+    stalled_download,
+)
 from twvideo_async.testing import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def readme_main_job() -> str:
-    lines = (ROOT / "README.md").read_text().splitlines()
-    return next(line for line in lines if "twvideo --emulator" in line)
-
-
-async def test_the_readme_main_job_downloads_every_recording(tmp_path: Path) -> None:
-    command = readme_main_job()
-    args = command.split("twvideo ", 1)[1].split()
-    assert args[:3] == ["--emulator", "recordings", "download"]
+async def test_recordings_download_gets_every_recording_and_a_rerun_finds_them(
+    tmp_path: Path,
+) -> None:
+    """The README's command for just the files (after its first block)."""
+    assert (
+        "`twvideo --emulator recordings download --dest ./recordings`"
+        in (ROOT / "README.md").read_text()
+    )
     dest = tmp_path / "recordings"
-    args[args.index("--dest") + 1] = str(dest)
+    args = ["--emulator", "recordings", "download", "--dest", str(dest)]
     code, out, err = await run(*args)
     assert code == 0, err
     names = files_in(dest)
@@ -76,15 +85,44 @@ async def test_bad_arguments_are_usage_errors() -> None:
     assert code == 2 and "expected a whole number >= 1" in err
 
 
-def test_readme_opens_with_the_main_job_and_the_test_command() -> None:
+def _readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text()
     first_block = text.split("```sh", 1)[1].split("```", 1)[0]
-    commands = [line for line in first_block.strip().splitlines() if line.strip()]
+    return [line for line in first_block.strip().splitlines() if line.strip()]
+
+
+def test_readme_opens_with_the_main_job_and_the_test_command() -> None:
+    commands = _readme_commands()
     assert len(commands) == 2
-    assert "twvideo --emulator recordings download" in commands[0]
+    assert "twvideo --emulator archive run ./archive" in commands[0]
+    assert "twvideo --emulator archive delete-source --yes" in commands[0]
     ci = (ROOT / ".ci" / "run").read_text()
     match = re.search(r"^TEST_CMD='(.+)'$", ci, re.M)
     assert match and commands[1] == match.group(1)
+
+
+async def test_the_readmes_main_job_archives_proves_and_then_deletes(tmp_path: Path) -> None:
+    """The ``twvideo`` steps of the README's first command, run as written (the venv and
+    install steps are what CI itself does): everything archived, then deleted at Twilio."""
+    steps = [part.strip() for part in _readme_commands()[0].split("&&")]
+    twvideo = [shlex.split(step)[1:] for step in steps if step.startswith(".venv/bin/twvideo ")]
+    assert len(twvideo) == 2
+    outputs = []
+    for args in twvideo:
+        proc = await spawn(*args, env=clean_env(), cwd=tmp_path)
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+        assert proc.returncode == 0, err.decode()
+        outputs.append(out.decode())
+    archived, deleted = outputs
+    # The emulator's default seed: 3 rooms of 4 recordings and 1 composition, 1 MiB each.
+    assert "15 archived" in archived and "0 failed" in archived
+    assert "15 deleted, 0 kept" in deleted
+    media = final_media(tmp_path / "archive")
+    assert len(media) == 15
+    for path in media:
+        sidecar = json.loads(path.with_name(path.stem + ".json").read_text())
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert sidecar["archive"]["sha256"] == digest and sidecar["archive"]["size"] == 1 << 20
 
 
 @pytest.mark.parametrize("group", ["recordings", "compositions"])
