@@ -7,6 +7,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import json
 import random
 import re
 from collections.abc import AsyncIterator
@@ -226,6 +227,23 @@ class MediaEnv:
         data = random.Random(f"{sid}:{seed}").randbytes(size)
         self.storage.objects[sid] = data
         return data
+
+
+def leave_part(
+    directory: Path,
+    name: str,
+    head: bytes,
+    sidecar: dict[str, Any] | bytes | None,
+    tag: str = "deadbeef",
+) -> Path:
+    """What a killed download of ``name`` leaves: its part bytes and (maybe) its sidecar; no
+    lock is held."""
+    part = directory / f".{name}.part-{tag}"
+    part.write_bytes(head)
+    if sidecar is not None:
+        raw = sidecar if isinstance(sidecar, bytes) else json.dumps(sidecar).encode()
+        part.with_name(part.name + ".json").write_bytes(raw)
+    return part
 
 
 def files_in(directory: Path) -> list[str]:

@@ -11,9 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.media_servers import files_in
+from tests.media_servers import files_in, leave_part
 from tests.test_emulator_support import Api, api, twvideo_emulator, twvideo_emulator_options
-from tests.test_media_leftover import leave
 from twvideo_async import VideoClient
 from twvideo_async.testing import Emulator, EmulatorClock, media_bytes, media_etag, media_sha256
 
@@ -257,7 +256,7 @@ async def test_a_rerun_resumes_a_leftover_only_of_the_version_storage_still_hold
     data = media_bytes(sid, SIZE)
     etag = media_etag(sid, SIZE) if same_version else '"0123456789abcdef0123456789abcdef-1"'
     head = data[:100_000] if same_version else b"\xff" * 100_000  # another version's bytes
-    leave(tmp_path, head, {"sidecar": 1, "size": SIZE, "etag": etag}, name=f"{sid}.mka")
+    leave_part(tmp_path, f"{sid}.mka", head, {"sidecar": 1, "size": SIZE, "etag": etag})
     async with VideoClient(*api.emu.credentials, base_url=api.emu.base_url) as client:
         path = await client.recordings.download(sid, tmp_path)
     assert path.read_bytes() == data

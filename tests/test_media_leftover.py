@@ -5,7 +5,6 @@ bytes and a sidecar on disk, no lock held. Storage is the loopback pair from ``m
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.media_servers import MediaEnv, files_in, media_env, sid
+from tests.media_servers import MediaEnv, files_in, leave_part, media_env, sid
 from twvideo_async._media.bulk import MediaItem, download_many
 from twvideo_async._media.integrity import Expected, Mismatch
 from twvideo_async._media.leftover import remove_stale, take_leftover
@@ -54,13 +53,8 @@ def leave(
     tag: str = "deadbeef",
     name: str = NAME,
 ) -> Path:
-    """What a killed run leaves: its part bytes and (maybe) its sidecar; no lock is held."""
-    part = directory / f".{name}.part-{tag}"
-    part.write_bytes(head)
-    if sidecar is not None:
-        raw = sidecar if isinstance(sidecar, bytes) else json.dumps(sidecar).encode()
-        part.with_name(part.name + ".json").write_bytes(raw)
-    return part
+    """:func:`leave_part` under this file's usual name."""
+    return leave_part(directory, name, head, sidecar, tag)
 
 
 def ranges(env: MediaEnv) -> list[tuple[str | None, str | None]]:
