@@ -51,9 +51,12 @@ async def spawn(*args: str, env: dict[str, str], **options: Any) -> asyncio.subp
     )
 
 
-async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """``twvideo ARGS`` to completion (60 s at most): exit code, stdout, stderr."""
-    proc = await spawn(*args, env=env or clean_env())
+async def run(
+    *args: str, env: dict[str, str] | None = None, **options: Any
+) -> tuple[int, str, str]:
+    """``twvideo ARGS`` to completion (60 s at most): exit code, stdout, stderr (``options``
+    go to the subprocess, e.g. ``cwd``)."""
+    proc = await spawn(*args, env=env or clean_env(), **options)
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()

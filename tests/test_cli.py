@@ -11,15 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_run import (
-    clean_env,
-    emulator_env,
-    files_in,
-    final_media,
-    run,
-    spawn,
-    stalled_download,
-)
+from tests.cli_run import emulator_env, files_in, final_media, run, stalled_download
 from twvideo_async.testing import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,10 +101,9 @@ async def test_the_readmes_main_job_archives_proves_and_then_deletes(tmp_path: P
     assert len(twvideo) == 2
     outputs = []
     for args in twvideo:
-        proc = await spawn(*args, env=clean_env(), cwd=tmp_path)
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-        assert proc.returncode == 0, err.decode()
-        outputs.append(out.decode())
+        code, out, err = await run(*args, cwd=tmp_path)
+        assert code == 0, err
+        outputs.append(out)
     archived, deleted = outputs
     # The emulator's default seed: 3 rooms of 4 recordings and 1 composition, 1 MiB each.
     assert "15 archived" in archived and "0 failed" in archived
