@@ -146,7 +146,9 @@ def test_sigterm_and_sigint_release_the_work_and_exit_143_130(
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code
-    assert "interrupted" in err.decode() and "Traceback" not in err.decode()
+    word = "interrupted" if signum == signal.SIGINT else "terminated"
+    assert f"{word}: the work in flight was released; rerun to resume" in err.decode()
+    assert "Traceback" not in err.decode()
     with sqlite3.connect(ledger) as conn:
         held = conn.execute("SELECT COUNT(*) FROM items WHERE worker IS NOT NULL").fetchone()[0]
         states = dict(conn.execute("SELECT state, COUNT(*) FROM items GROUP BY state").fetchall())

@@ -1,14 +1,21 @@
 """``twvideo`` under SIGTERM (issue 12, item 9): like Ctrl-C, no partial files, exit 143; after
-SIGKILL a rerun resumes from the killed run's temporary file."""
+SIGKILL a rerun resumes from the killed run's temporary file. Ctrl-C cancels the work on every
+Python version, wherever the loop is when it arrives."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
+import os
 import signal
+import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli_run import TWVIDEO, emulator_env, files_in, stalled_download
+from twvideo_async import cli
 from twvideo_async.testing import Emulator, media_etag
 
 
@@ -154,3 +161,37 @@ def test_the_interruption_race_of_a_worker_thread_is_quiet_and_nothing_else() ->
     _quiet_cancelled_thread_results(loop, race)
     _quiet_cancelled_thread_results(loop, other)
     assert forwarded == [other]
+
+
+def test_ctrl_c_while_the_loop_is_busy_cancels_the_work_instead_of_raising_inside_it() -> None:
+    # On Python 3.10 asyncio.run leaves SIGINT to Python's default handler, which raised
+    # KeyboardInterrupt at whatever bytecode was running: inside a download's cleanup or in
+    # asyncio's own bookkeeping, with a traceback and no cleanup. The handler below is busy in
+    # plain Python when the signal lands, which is exactly where that happened.
+    seen: list[str] = []
+
+    async def handler(args: argparse.Namespace) -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        try:
+            until = time.monotonic() + 0.2
+            while time.monotonic() < until:
+                pass
+            seen.append("busy part finished")
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+        except KeyboardInterrupt:  # pragma: no cover - the failure this test exists for
+            seen.append("KeyboardInterrupt")
+            raise
+        return 0
+
+    try:
+        with pytest.raises(cli._Stopped) as stopped:
+            asyncio.run(cli._run(handler, argparse.Namespace()))
+    except KeyboardInterrupt:  # pragma: no cover - must not end the whole test session
+        pytest.fail(f"Ctrl-C escaped as KeyboardInterrupt; the handler saw {seen}")
+    assert stopped.value.signum == signal.SIGINT
+    assert seen == ["busy part finished", "cancelled"]
+    # Python's own Ctrl-C handling is back once the command is over.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

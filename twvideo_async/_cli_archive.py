@@ -15,8 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import re
-import signal
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,10 @@ from ._cli_archive_report import Progress, show_report
 
 if TYPE_CHECKING:
     from .archive import Ledger
+
+# After SIGINT/SIGTERM (cli._run cancels the command): leases are given back and the ledger is
+# closed before the process exits, so the next run picks the items up at once.
+_RELEASED = "the work in flight was released; rerun to resume"
 
 DEFAULT_LEDGER = "twvideo-archive.sqlite"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -75,6 +78,7 @@ def register(commands: base.Commands) -> None:
         sub,
         "run",
         _run,
+        stop_hint=_RELEASED,
         help="discover, copy and verify every recording and composition into DEST",
         description="Copy recordings and compositions into DEST (a directory, file:///dir, "
         "s3://bucket/prefix, gs://..., az://...) with a JSON sidecar each, verified before "
@@ -134,7 +138,9 @@ def register(commands: base.Commands) -> None:
     exports.add_argument("--jsonl", type=Path, metavar="FILE", help="write every row as JSON")
     base.add_json_option(status)
 
-    verify = base.add_command(sub, "verify", _verify, help="check the archive against the ledger")
+    verify = base.add_command(
+        sub, "verify", _verify, help="check the archive against the ledger", stop_hint=_RELEASED
+    )
     _ledger_option(verify)
     verify.add_argument(
         "--mode",
@@ -150,6 +156,7 @@ def register(commands: base.Commands) -> None:
         sub,
         "delete-source",
         _delete,
+        stop_hint=_RELEASED,
         help="delete at Twilio what is proven archived (dry run unless --yes)",
     )
     _ledger_option(delete)
@@ -173,38 +180,6 @@ def _ledger_option(parser: argparse.ArgumentParser) -> None:
         help=f"the ledger: a SQLite file (default: ./{DEFAULT_LEDGER}) or a postgresql:// URL "
         "shared by workers on several machines (password: prefer PGPASSWORD or ~/.pgpass)",
     )
-
-
-# -- signals ---------------------------------------------------------------------------------
-
-
-async def _interruptible(work: Coroutine[Any, Any, int]) -> int:
-    """Run ``work``; SIGINT/SIGTERM cancel it (its cleanup runs) and give 130/143."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(work)
-    received: list[int] = []
-
-    def stop(signum: int) -> None:
-        received.append(signum)
-        task.cancel()
-
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop, signum)
-            installed.append(signum)
-    try:
-        return await task
-    except asyncio.CancelledError:
-        if not received:
-            raise
-        from . import _cli_output as show
-
-        show.failure("interrupted: the work in flight was released; rerun to resume")
-        return 128 + received[0]
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
 
 
 @contextlib.asynccontextmanager
@@ -242,8 +217,8 @@ async def _run(args: argparse.Namespace) -> int:
         from ._cli_archive_workers import Hooks, run_workers
 
         hooks = Hooks(open_location=_ledger, show_report=show_report, progress=Progress)
-        return await _interruptible(run_workers(args, list(args.argv), hooks))
-    return await _interruptible(_run_archive(args))
+        return await run_workers(args, list(args.argv), hooks)
+    return await _run_archive(args)
 
 
 async def _run_archive(args: argparse.Namespace) -> int:
@@ -336,10 +311,6 @@ async def _status(args: argparse.Namespace) -> int:
 
 
 async def _verify(args: argparse.Namespace) -> int:
-    return await _interruptible(_verify_archive(args))
-
-
-async def _verify_archive(args: argparse.Namespace) -> int:
     from .archive import verify_archive
 
     async with _ledger(args, create=False) as ledger:
@@ -353,10 +324,6 @@ async def _verify_archive(args: argparse.Namespace) -> int:
 
 
 async def _delete(args: argparse.Namespace) -> int:
-    return await _interruptible(_delete_source(args))
-
-
-async def _delete_source(args: argparse.Namespace) -> int:
     from . import _cli_output as show
     from .archive import delete_source
 

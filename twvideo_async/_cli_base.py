@@ -74,13 +74,22 @@ def add_group(commands: Commands, name: str, *, help: str) -> Commands:
 
 
 def add_command(
-    commands: Commands, name: str, handler: Handler, *, help: str, description: str | None = None
+    commands: Commands,
+    name: str,
+    handler: Handler,
+    *,
+    help: str,
+    description: str | None = None,
+    stop_hint: str | None = None,
 ) -> Parser:
-    """A command with its handler; the global options are accepted after it too."""
+    """A command with its handler; the global options are accepted after it too.
+
+    ``stop_hint`` follows "interrupted:" or "terminated:" when SIGINT or SIGTERM stops the
+    command (what the cancelled work left behind and how to carry on)."""
     text = description or (help[:1].upper() + help[1:] + ".")
     parser = commands.add_parser(name, help=help, description=text)
     add_global_options(parser, top=False)
-    parser.set_defaults(handler=handler, command_parser=parser)
+    parser.set_defaults(handler=handler, command_parser=parser, stop_hint=stop_hint)
     return parser
 
 

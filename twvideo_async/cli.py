@@ -77,8 +77,12 @@ def _usable_streams() -> bool:
     return True
 
 
-class _Terminated(Exception):
-    """SIGTERM arrived: the command's work was cancelled and has cleaned up."""
+class _Stopped(Exception):
+    """SIGINT or SIGTERM arrived: the command's work was cancelled and has cleaned up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _quiet_cancelled_thread_results(
@@ -96,31 +100,37 @@ def _quiet_cancelled_thread_results(
 
 
 async def _run(handler: base.Handler, args: argparse.Namespace) -> int:
-    """Run ``handler`` with SIGTERM treated like Ctrl-C: the work is cancelled, so every
-    download removes its temporary file (``timeout``, ``kill`` and service managers send it)."""
+    """Run ``handler`` with SIGINT (Ctrl-C) and SIGTERM (``timeout``, ``kill``, service managers)
+    cancelling it, so every download removes its temporary file and every archive run releases
+    its work before the process exits.
+
+    Both signals are taken by the loop rather than left to Python's default: on 3.10,
+    ``asyncio.run`` lets Ctrl-C raise ``KeyboardInterrupt`` wherever the loop happens to be,
+    inside a task's cleanup or in asyncio's own bookkeeping, instead of cancelling the work."""
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_quiet_cancelled_thread_results)
     task = asyncio.current_task()
-    terminated: list[bool] = []
+    received: list[int] = []
 
-    def stop() -> None:
-        terminated.append(True)
+    def stop(signum: int) -> None:
+        received.append(signum)
         if task is not None:
             task.cancel()
 
-    installed = False
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        loop.add_signal_handler(signal.SIGTERM, stop)
-        installed = True
+    installed: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop, signum)
+            installed.append(signum)
     try:
         return await handler(args)
     except asyncio.CancelledError:
-        if terminated:
-            raise _Terminated from None
+        if received:
+            raise _Stopped(received[0]) from None
         raise
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGTERM)
+        for taken in installed:
+            loop.remove_signal_handler(taken)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,12 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         base.check_global_options(args)
         return asyncio.run(_run(handler, args))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the loop took SIGINT over, or where it cannot
         show.failure("interrupted")
-        return 130
-    except _Terminated:
-        show.failure("terminated")
-        return 128 + signal.SIGTERM
+        return 128 + signal.SIGINT
+    except _Stopped as stopped:
+        word = "interrupted" if stopped.signum == signal.SIGINT else "terminated"
+        hint: str | None = getattr(args, "stop_hint", None)
+        show.failure(f"{word}: {hint}" if hint else word)
+        return 128 + stopped.signum
     except BrokenPipeError:
         # The reader went away (`twvideo recordings list | head`): stop quietly, as tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
