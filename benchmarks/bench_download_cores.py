@@ -144,21 +144,26 @@ def render(layout: str, runs: list[dict[str, Any]], settings: Settings) -> str:
     lines = [
         f"### {LAYOUT_TITLES[layout]}",
         "",
-        "| Client | MiB/s median (min-max) | Client CPU per MiB | Peak RSS growth median (worst) |",
-        "| --- | ---: | ---: | ---: |",
+        "| Client | MiB/s median (min-max) | Client CPU per MiB (user + kernel) "
+        "| Page faults per MiB | Peak RSS growth median (worst) |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     clients = [c for c in ("raw", "ours", "before") if any(r["client"] == c for r in runs)]
     for client in clients:
         ok = [r for r in runs if r["client"] == client and "error" not in r]
         if not ok:
-            lines.append(f"| {client} | failed | |")
+            lines.append(f"| {client} | failed | | | |")
             continue
         rates = [r["rate"] for r in ok]
         growth = [r["rss_growth_mib"] for r in ok]
-        cpu = statistics.median(r["cpu_us_per_unit"] for r in ok)
+        cpu, user, kernel, faults = (
+            statistics.median(r[key] for r in ok)
+            for key in ("cpu_us_per_unit", "user_us_per_unit", "sys_us_per_unit", "faults_per_unit")
+        )
         lines.append(
             f"| {client} | {statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f}) | "
-            f"{cpu:,.0f} µs | {statistics.median(growth):.1f} MiB ({max(growth):.1f}) |"
+            f"{cpu:,.0f} µs ({user:,.0f} + {kernel:,.0f}) | {faults:,.0f} | "
+            f"{statistics.median(growth):.1f} MiB ({max(growth):.1f}) |"
         )
     lines.append("")
     goal = GOALS[layout]

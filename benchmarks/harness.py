@@ -13,6 +13,8 @@ import base64
 import dataclasses
 import importlib
 import importlib.util
+import os
+import resource
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -71,10 +73,14 @@ async def run_pool(n: int, concurrency: int, call: Callable[[], Awaitable[None]]
 
 @dataclasses.dataclass
 class Sample:
-    """One timed run: wall seconds, this process's CPU seconds, the server's CPU seconds."""
+    """One timed run: wall seconds, this process's CPU seconds (all threads; split into user
+    and kernel time), its minor page faults, and the server's CPU seconds."""
 
     wall: float = 0.0
     cpu: float = 0.0
+    user: float = 0.0
+    system: float = 0.0
+    minor_faults: int = 0
     server_cpu: float = 0.0
 
 
@@ -82,9 +88,13 @@ class Sample:
 def timed(server_pid: int) -> Iterator[Sample]:
     sample = Sample()
     server0, cpu0, wall0 = process_cpu_seconds(server_pid), time.process_time(), time.perf_counter()
+    times0, faults0 = os.times(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     yield sample
     sample.wall = time.perf_counter() - wall0
     sample.cpu = time.process_time() - cpu0
+    times = os.times()
+    sample.user, sample.system = times.user - times0.user, times.system - times0.system
+    sample.minor_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
     sample.server_cpu = process_cpu_seconds(server_pid) - server0
 
 

@@ -72,6 +72,7 @@ def test_bench_download_cores_reports_both_layouts_and_the_before_code(tmp_path:
     assert out.count("- ours / raw, interleaved per repeat:") == 2
     assert out.count("- before / raw, interleaved per repeat:") == 2
     assert "goal >= 0.95x" in out and "hashlib GIL check" in out
+    assert out.count("| Client CPU per MiB (user + kernel) | Page faults per MiB |") == 2
 
 
 def test_bench_download_cores_refuses_a_before_directory_without_the_package(
