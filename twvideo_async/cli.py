@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGINT
     except _Stopped as stopped:
         word = "interrupted" if stopped.signum == signal.SIGINT else "terminated"
-        hint: str | None = getattr(args, "stop_hint", None)
+        hint: str | None = args.stop_hint  # every command has one (add_command sets it)
         show.failure(f"{word}: {hint}" if hint else word)
         return 128 + stopped.signum
     except BrokenPipeError:
